@@ -1,0 +1,1 @@
+"""Imperative checks: compile an ImperativeSpec into an awaitable Check."""

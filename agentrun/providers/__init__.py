@@ -1,0 +1,1 @@
+"""Provider registry: built-in type name -> factory of per-run sessions."""

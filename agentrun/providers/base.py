@@ -1,0 +1,103 @@
+"""What every provider implements: a per-run session that hands out per-agent clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agentrun.results import Usage
+from agentrun.spec import ProviderEntry
+from agentrun.templates import TemplateEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One attempt's call to a provider, already rendered."""
+
+    agent: str
+    """The agent's name in the paradigm."""
+    instance: str
+    """Unique label of this run of the agent."""
+    attempt: int
+    """1 for the first attempt."""
+    prompt: str
+    system: str | None
+    context: Mapping[str, Any]
+    """The template context (input, vars, previous, ...) for the provider's own templates."""
+    rejected: str | None = None
+    """The previous attempt's output when it broke an imperative (for a repair)."""
+    violations: tuple[str, ...] = ()
+    """What that output broke."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A provider's answer to one request."""
+
+    text: str
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Everything a provider needs to build the client of one agent."""
+
+    agent: str
+    provider: str
+    """The provider entry's name, or the built-in type the agent named directly."""
+    fields: Mapping[str, Any]
+    """Type-specific fields: the entry's, overridden by the agent's (unset ones absent)."""
+    templates: TemplateEngine
+    base_dir: Path
+    """Folder of the paradigm file: relative paths start here."""
+    model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AgentClient(Protocol):
+    """Produces one agent's outputs. Must abort its work when cancelled."""
+
+    async def complete(self, request: Request) -> Reply:
+        """Make one attempt.
+
+        Raises:
+            agentrun.errors.AgentError: the attempt failed (``retryable`` says if worth retrying).
+        """
+        ...
+
+
+class ProviderSession(Protocol):
+    """The shared state of one provider entry during one run (pools, limits)."""
+
+    def client(self, options: ClientOptions) -> AgentClient:
+        """Build the client of one agent; templates are compiled here, not per call."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the session holds; called once, also after failures."""
+        ...
+
+
+class ProviderFactory(Protocol):
+    """Opens a session for a provider entry (``None`` when an agent names the type directly)."""
+
+    def __call__(self, entry: ProviderEntry | None) -> ProviderSession: ...
+
+
+class StatelessSession:
+    """A session for providers that share nothing between agents."""
+
+    def __init__(self, make_client: type[AgentClient] | Any) -> None:
+        self._make_client = make_client
+
+    def client(self, options: ClientOptions) -> AgentClient:
+        """Build the agent's client from its options."""
+        client: AgentClient = self._make_client(options)
+        return client
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

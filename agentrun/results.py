@@ -1,0 +1,167 @@
+"""What a run produced: statuses, attempts, agent results. Frozen values only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class AgentStatus(str, Enum):
+    """The contract's agent statuses; values are the words in reports and events."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    PASSED = "passed"
+    FAILED = "failed"
+    VIOLATED = "violated"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether an agent in this status has finished."""
+        return self not in _ACTIVE
+
+
+_ACTIVE = frozenset({AgentStatus.PENDING, AgentStatus.RUNNING, AgentStatus.RETRYING})
+
+
+class RunStatus(str, Enum):
+    """Outcome of a whole run."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens a provider reported for one or more replies."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = None
+        if self.cost_usd is not None or other.cost_usd is not None:
+            cost = (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            cost,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt and completion tokens together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The verdict of one imperative on one output."""
+
+    name: str
+    passed: bool
+    message: str = ""
+    severity: str = "error"
+
+    @property
+    def is_violation(self) -> bool:
+        """A failed check of severity ``error`` (warnings never fail an agent)."""
+        return not self.passed and self.severity == "error"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One attempt of one agent."""
+
+    number: int
+    status: AgentStatus
+    """passed, failed, violated, timeout or cancelled."""
+    duration_s: float
+    output: str | None = None
+    error: str | None = None
+    checks: tuple[CheckResult, ...] = ()
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """The outcome of one agent instance, including the fallback that replaced it."""
+
+    name: str
+    """The agent's name in the paradigm."""
+    instance: str
+    """Unique label of this run of the agent, e.g. ``theorist[1]`` in a for_each stage."""
+    stage: str | None
+    status: AgentStatus
+    duration_s: float = 0.0
+    attempts: tuple[AttemptRecord, ...] = ()
+    output: str | None = None
+    """This agent's own output, or its fallback's output when one replaced it."""
+    error: str | None = None
+    replaced_by: str | None = None
+    """The fallback whose output stands in for this agent."""
+    fallbacks: tuple[AgentResult, ...] = ()
+    """Every fallback that was tried, in order."""
+    role: str = "agent"
+    """agent, fallback, judge or rescue (a pattern-level fallback)."""
+    usage: Usage | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Passed on its own or through a fallback."""
+        return self.status is AgentStatus.PASSED or self.replaced_by is not None
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        """The imperative verdicts of the last attempt."""
+        return self.attempts[-1].checks if self.attempts else ()
+
+    @property
+    def violations(self) -> int:
+        """How many attempts broke an imperative."""
+        return sum(1 for a in self.attempts if a.status is AgentStatus.VIOLATED)
+
+    @property
+    def errors(self) -> int:
+        """How many attempts failed or timed out."""
+        return sum(
+            1 for a in self.attempts if a.status in (AgentStatus.FAILED, AgentStatus.TIMEOUT)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """One pipeline stage."""
+
+    name: str
+    status: AgentStatus
+    """passed, failed, timeout or skipped."""
+    agents: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Everything a run produced."""
+
+    paradigm: str
+    pattern: str
+    status: RunStatus
+    duration_s: float
+    agents: tuple[AgentResult, ...]
+    stages: tuple[StageResult, ...] = ()
+    winner: str | None = None
+    rescued_by: str | None = None
+    """The pattern-level fallback that saved a failed pattern."""
+    outputs: tuple[str, ...] = ()
+    """The pattern's final outputs (the last stage's, the winner's, or every agent's)."""
+    reason: str | None = None
+    """Why the pattern failed, when it did."""
+    extra: dict[str, object] = field(default_factory=dict)

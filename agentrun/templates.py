@@ -1,0 +1,74 @@
+"""Sandboxed Jinja2 templates: compiled once, rendered with undefined names as errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from agentrun.errors import TemplateError
+
+CONTEXT_NAMES = frozenset(
+    {"input", "vars", "previous", "stages", "agents", "item", "violations", "attempt", "agent"}
+)
+"""Names a template may use (``item`` only inside a ``for_each`` stage)."""
+
+
+class TemplateEngine:
+    """Compiles and renders templates in an immutable sandbox.
+
+    Undefined names raise instead of rendering as empty text, and templates cannot
+    reach Python internals or mutate the context they are given.
+    """
+
+    def __init__(self) -> None:
+        self._env = ImmutableSandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def compile(self, source: str) -> jinja2.Template:
+        """Compile a template, once per distinct source.
+
+        Raises:
+            jinja2.TemplateSyntaxError: the source is not a valid template.
+        """
+        template = self._cache.get(source)
+        if template is None:
+            template = self._env.from_string(source)
+            self._cache[source] = template
+        return template
+
+    def render(self, source: str, context: Mapping[str, Any]) -> str:
+        """Render ``source`` with ``context``.
+
+        Raises:
+            TemplateError: a name is undefined or the template fails at run time.
+        """
+        if "{" not in source:
+            return source  # plain text: nothing to render, keep the hot path cheap
+        try:
+            return self.compile(source).render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template error: {exc.message or exc}") from None
+
+    def undeclared_names(self, source: str) -> set[str]:
+        """Top-level names ``source`` reads from its context.
+
+        Raises:
+            jinja2.TemplateSyntaxError: the source is not a valid template.
+        """
+        return set(meta.find_undeclared_variables(self._env.parse(source)))
+
+    def parse(self, source: str) -> jinja2.nodes.Template:
+        """The template's syntax tree (for validation of names such as ``agents.X``).
+
+        Raises:
+            jinja2.TemplateSyntaxError: the source is not a valid template.
+        """
+        return self._env.parse(source)
