@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,13 +91,12 @@ class ProviderFactory(Protocol):
 class StatelessSession:
     """A session for providers that share nothing between agents."""
 
-    def __init__(self, make_client: type[AgentClient] | Any) -> None:
+    def __init__(self, make_client: Callable[[ClientOptions], AgentClient]) -> None:
         self._make_client = make_client
 
     def client(self, options: ClientOptions) -> AgentClient:
         """Build the agent's client from its options."""
-        client: AgentClient = self._make_client(options)
-        return client
+        return self._make_client(options)
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -1,0 +1,24 @@
+"""Checks on how the output was produced: ``max_latency``."""
+
+from __future__ import annotations
+
+from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.checks.text import PredicateCheck
+from agentrun.durations import format_duration
+from agentrun.spec import ImperativeSpec
+
+
+def compile_max_latency(
+    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+) -> Check:
+    """``max_latency``: the attempt took at most this long."""
+    assert spec.max_latency is not None
+    limit = spec.max_latency
+    allowed = f"at most {format_duration(limit)} allowed"
+
+    def verdict(inp: CheckInput) -> str | None:
+        if inp.duration_s <= limit:
+            return None
+        return f"took {format_duration(inp.duration_s)}, {allowed}"
+
+    return PredicateCheck(name, spec.severity, verdict)

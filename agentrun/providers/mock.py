@@ -1,0 +1,132 @@
+"""The offline ``mock`` provider: deterministic outputs, failures, latency and hangs.
+
+It stands in for real providers in demos, tests and ``--mock`` runs, and is
+used in benchmarks of thousands of agents, so everything that does not depend
+on the request is worked out once per agent, in the constructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import jinja2
+
+from agentrun.durations import parse_duration
+from agentrun.errors import ProviderError, TemplateError, UsageError
+from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.spec import ProviderEntry
+
+__all__ = ["MockClient", "open_mock_session"]
+
+
+class MockClient:
+    """One agent's mock: answers from its ``output``/``outputs`` templates.
+
+    Fields (all optional):
+
+    ============== ============================================================
+    ``output``     template rendered as every attempt's output
+    ``outputs``    one template per attempt (1-based); the last one repeats
+    ``latency``    seconds awaited before each answer or failure
+    ``fail_times`` attempts ``1..N`` raise a retryable ``ProviderError``
+    ``error``      that error's message; alone, every attempt fails with it
+    ``hang``       never answer (until cancelled)
+    ============== ============================================================
+
+    Without ``output`` or ``outputs`` the reply is the rendered prompt (an echo).
+
+    Raises:
+        UsageError: both ``output`` and ``outputs`` are set, or ``latency`` is invalid.
+        TemplateError: an output template has a syntax error.
+    """
+
+    __slots__ = (
+        "_error",
+        "_fail_times",
+        "_fails_through",
+        "_hang",
+        "_latency",
+        "_outputs",
+        "_render",
+    )
+
+    def __init__(self, options: ClientOptions) -> None:
+        fields = options.fields
+        output = fields.get("output")
+        outputs = fields.get("outputs")
+        if output is not None and outputs is not None:
+            raise UsageError(f"agent {options.agent!r}: set either output or outputs, not both")
+        if outputs is not None:
+            sources: tuple[str, ...] = tuple(str(source) for source in outputs)
+        elif output is not None:
+            sources = (str(output),)
+        else:
+            sources = ()
+        for source in sources:
+            _precompile(options, source)
+        self._outputs = sources
+        self._render = options.templates.render
+
+        latency = _seconds(options.agent, fields.get("latency"))
+        # An unlimited latency is a hang; asyncio.sleep(inf) would overflow the timer.
+        self._hang = bool(fields.get("hang")) or math.isinf(latency)
+        self._latency = 0.0 if math.isinf(latency) else latency
+
+        error = fields.get("error")
+        fail_times = fields.get("fail_times")
+        self._error: str | None = None if error is None else str(error)
+        self._fail_times = int(fail_times or 0)
+        # Attempts up to this number fail: `error` alone means every attempt.
+        self._fails_through: float = (
+            math.inf if fail_times is None and error is not None else self._fail_times
+        )
+
+    async def complete(self, request: Request) -> Reply:
+        """Answer one attempt as configured.
+
+        Raises:
+            ProviderError: this attempt is one of the configured failures (retryable).
+            TemplateError: the output template failed to render.
+        """
+        if self._latency:
+            await asyncio.sleep(self._latency)
+        if self._hang:
+            # Waiting on an event nobody sets: cancellation ends it at once.
+            await asyncio.Event().wait()
+        attempt = request.attempt
+        if attempt <= self._fails_through:
+            raise ProviderError(
+                self._error or f"mock failure on attempt {attempt} of {self._fail_times}"
+            )
+        outputs = self._outputs
+        if not outputs:
+            return Reply(request.prompt)
+        source = outputs[attempt - 1] if attempt <= len(outputs) else outputs[-1]
+        return Reply(self._render(source, request.context))
+
+
+def open_mock_session(entry: ProviderEntry | None) -> ProviderSession:
+    """Open a ``mock`` session; mocks share nothing, so any entry is accepted as is."""
+    return StatelessSession(MockClient)
+
+
+def _seconds(agent: str, value: Any) -> float:
+    """A latency as seconds; the loader normally hands over a float already."""
+    if value is None:
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"agent {agent!r}: latency: {exc}") from None
+
+
+def _precompile(options: ClientOptions, source: str) -> None:
+    """Compile a template now, so that a syntax error shows before any attempt."""
+    if "{" not in source:
+        return
+    try:
+        options.templates.compile(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"agent {options.agent!r}: invalid template: {exc}") from None
