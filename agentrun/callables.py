@@ -84,6 +84,7 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
         except RuntimeError:
             pass  # the loop closed while the function ran: nobody is waiting any more
 
-    threading.Thread(target=target, name=f"agentrun:{getattr(function, '__name__', '?')}",
-                     daemon=True).start()
+    threading.Thread(
+        target=target, name=f"agentrun:{getattr(function, '__name__', '?')}", daemon=True
+    ).start()
     return await future

@@ -46,7 +46,8 @@ def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
-        return f"{seconds:.3g}s" if seconds < 10 else f"{seconds:.1f}s"
+        text = f"{seconds:.3g}" if seconds < 10 else f"{seconds:.1f}".removesuffix(".0")
+        return f"{text}s"
     minutes, rest = divmod(seconds, 60)
     if minutes < 60:
         return f"{int(minutes)}m{rest:04.1f}s"

@@ -15,10 +15,10 @@ Expected errors print as one line; anything else is a bug and keeps its tracebac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a validation problem is."""
 
     ERROR = "error"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
+from enum import StrEnum
 
 
-class AgentStatus(str, Enum):
+class AgentStatus(StrEnum):
     """The contract's agent statuses; values are the words in reports and events."""
 
     PENDING = "pending"
@@ -28,7 +28,7 @@ class AgentStatus(str, Enum):
 _ACTIVE = frozenset({AgentStatus.PENDING, AgentStatus.RUNNING, AgentStatus.RETRYING})
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """Outcome of a whole run."""
 
     PASSED = "passed"
@@ -164,4 +164,24 @@ class RunResult:
     """The pattern's final outputs (the last stage's, the winner's, or every agent's)."""
     reason: str | None = None
     """Why the pattern failed, when it did."""
-    extra: dict[str, object] = field(default_factory=dict)
+    usage: Usage | None = None
+    """Tokens and cost of every agent, fallback and judge."""
+
+    @property
+    def violated(self) -> bool:
+        """Whether an agent that did not pass broke an imperative on some attempt."""
+        return any(
+            a.violations or any(f.violations for f in a.fallbacks)
+            for a in self.agents
+            if not a.succeeded
+        )
+
+    @property
+    def exit_code(self) -> int:
+        """The contract's exit code: 0 passed, 1 failed with a violation, 3 failed
+        through errors and timeouts alone, 130 interrupted."""
+        if self.status is RunStatus.PASSED:
+            return 0
+        if self.status is RunStatus.INTERRUPTED:
+            return 130
+        return 1 if self.violated else 3

@@ -1,0 +1,207 @@
+"""The one entry point for the command line and for Python users: load, compile, run, report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from agentrun.display import choose_display
+from agentrun.engine import EngineOptions, execute
+from agentrun.errors import Problem, SpecError, UsageError
+from agentrun.events import EventBus
+from agentrun.graph import TaskGraph, compile_graph
+from agentrun.loader import LoadedParadigm, load_paradigm
+from agentrun.redact import Redactor
+from agentrun.report.event_log import EventLog
+from agentrun.report.json_report import render_report
+from agentrun.results import RunResult
+
+PARADIGM_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What ``agentrun run`` takes besides the file."""
+
+    input_text: str | None = None
+    """Replaces the paradigm's ``input``."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Template variables that override or add to ``vars``."""
+    mock: bool = False
+    """Swap every network provider for the offline mock."""
+    report: str | None = None
+    """Where to write the JSON report; ``-`` for standard output."""
+    events: str | None = None
+    """Where to write the JSONL event log."""
+    display: str = "auto"
+    max_concurrency: int | None = None
+    deadline: float | None = None
+    """Replaces the paradigm's ``deadline``."""
+    seed: int | None = None
+    """Seed of the backoff jitter."""
+
+
+def load(path: Path, *, for_run: bool, variables: Mapping[str, str] | None = None) -> LoadedParadigm:
+    """Load and validate one paradigm file.
+
+    Raises:
+        SpecError: the file is invalid (every problem found).
+    """
+    return load_paradigm(path, for_run=for_run, extra_vars=tuple(variables or ()))
+
+
+def compile_paradigm(path: Path, options: RunOptions, *, for_run: bool = True) -> TaskGraph:
+    """Load a paradigm and compile it into the graph ``run`` would execute."""
+    loaded = load(path, for_run=for_run, variables=options.variables)
+    return compile_graph(
+        loaded,
+        input_text=options.input_text,
+        variables=options.variables,
+        deadline=options.deadline,
+        mock=options.mock,
+    )
+
+
+def run(
+    path: Path,
+    options: RunOptions | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run a paradigm to the end, showing progress and writing the requested files.
+
+    SIGINT and SIGTERM cancel every agent (processes are killed, requests aborted),
+    and the partial report is still written; the result's status is then
+    ``interrupted``.
+
+    Raises:
+        SpecError: the paradigm is invalid.
+        UsageError: an option is invalid or an output file cannot be written.
+    """
+    options = options or RunOptions()
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    graph = compile_paradigm(path, options)
+    redact = Redactor(graph.secrets)
+    report_to_stdout = options.report == "-"
+    shown_report = None if options.report in (None, "-") else options.report
+    display = choose_display(
+        options.display,
+        stderr if report_to_stdout else stdout,
+        os.environ if env is None else env,
+        redact,
+        shown_report,
+    )
+    bus = EventBus([display])
+    base = str(graph.base_dir)
+    if base not in sys.path:
+        # `python` agents and checks name modules that sit beside the paradigm.
+        sys.path.insert(0, base)
+    with ExitStack() as stack:
+        if options.events:
+            bus.add(EventLog(stack.enter_context(_open_output(options.events)), redact))
+        engine_options = EngineOptions(max_concurrency=options.max_concurrency, seed=options.seed)
+        result = _run_with_signals(graph, bus, engine_options)
+    if options.report is not None:
+        text = render_report(result, redact)
+        if report_to_stdout:
+            stdout.write(text)
+            stdout.flush()
+        else:
+            with _open_output(options.report) as stream:
+                stream.write(text)
+    return result
+
+
+def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
+    async def main() -> RunResult:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                # A repeated signal finds the task already cancelling: cleanup is bounded
+                # (processes get a short grace before SIGKILL), so it is not cut short.
+                loop.add_signal_handler(signum, _cancel_once, task)
+                installed.append(signum)
+            except (ValueError, RuntimeError, NotImplementedError):
+                pass  # not the main thread (embedded use): the caller handles signals
+        try:
+            return await execute(graph, bus, options)
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+    return asyncio.run(main())
+
+
+def _cancel_once(task: asyncio.Task[RunResult]) -> None:
+    if not task.cancelling():
+        task.cancel()
+
+
+def _open_output(path: str) -> TextIO:
+    try:
+        target = Path(path)
+        if target.parent != Path():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        return target.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class FileVerdict:
+    """The validation outcome of one file."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+    """Errors and warnings, in file order."""
+    valid: bool
+
+
+def find_paradigms(paths: list[Path]) -> Iterator[Path]:
+    """Every paradigm file named or found below the given folders.
+
+    Raises:
+        UsageError: a path does not exist, or a folder holds no paradigm file.
+    """
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in PARADIGM_SUFFIXES and p.is_file())
+            if not found:
+                raise UsageError(f"no *.yaml or *.yml file under {path}")
+            yield from found
+        elif path.exists():
+            yield path
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+
+
+def validate(paths: list[Path]) -> list[FileVerdict]:
+    """Validate files (and every paradigm below folders) without running anything.
+
+    Missing environment variables are warnings here: CI validates without secrets.
+
+    Raises:
+        UsageError: a path does not exist.
+    """
+    verdicts = []
+    for path in find_paradigms(paths):
+        try:
+            loaded = load(path, for_run=False)
+        except SpecError as exc:
+            verdicts.append(FileVerdict(path, tuple(exc.problems), valid=False))
+        else:
+            verdicts.append(FileVerdict(path, tuple(loaded.warnings), valid=True))
+    return verdicts

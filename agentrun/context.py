@@ -1,0 +1,73 @@
+"""The state one run shares between its agents: clients, checks, events, limits, the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agentrun.checks.base import Check
+from agentrun.events import Event, EventBus
+from agentrun.graph import TaskGraph
+from agentrun.providers.base import AgentClient
+from agentrun.templates import TemplateEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """An absolute time limit (event-loop clock) and how to name it when it fires."""
+
+    at: float
+    label: str
+
+    @staticmethod
+    def tightest(*limits: Limit | None) -> Limit | None:
+        """The earliest of the given limits (``None`` entries ignored)."""
+        found = [limit for limit in limits if limit is not None and not math.isinf(limit.at)]
+        return min(found, key=lambda limit: limit.at) if found else None
+
+
+class RunContext:
+    """Everything the agents of one run share. Built by the engine, passed down explicitly."""
+
+    def __init__(
+        self,
+        graph: TaskGraph,
+        bus: EventBus,
+        clients: Mapping[str, AgentClient],
+        checks: Mapping[str, Check],
+        templates: TemplateEngine,
+        *,
+        max_concurrency: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.graph = graph
+        self.bus = bus
+        self.clients = clients
+        self.checks = checks
+        self.templates = templates
+        self.rng = rng or random.Random()
+        self.slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self.loop = asyncio.get_running_loop()
+        self.started_at = self.loop.time()
+        self._serial = itertools.count(1)
+
+    def now(self) -> float:
+        """The event-loop clock."""
+        return self.loop.time()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started (the ``t`` of events)."""
+        return self.loop.time() - self.started_at
+
+    def emit(self, make: Callable[..., Event], **fields: Any) -> None:
+        """Build an event stamped with the elapsed time and send it to every sink."""
+        self.bus.emit(make(t=self.loop.time() - self.started_at, **fields))
+
+    def serial(self) -> int:
+        """A number unique within the run (labels of judge instances)."""
+        return next(self._serial)

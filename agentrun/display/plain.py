@@ -1,0 +1,81 @@
+"""Plain display: one line per meaningful event, no control codes; readable in a CI log."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from agentrun.display.summary import SYMBOLS, summary_lines
+from agentrun.durations import format_duration
+from agentrun.events import (
+    AgentFinished,
+    AgentStarted,
+    AttemptFailed,
+    CheckDecided,
+    Event,
+    FallbackStarted,
+    Retrying,
+    RunFinished,
+    RunStarted,
+    StageFinished,
+    StageStarted,
+    WinnerChosen,
+)
+from agentrun.redact import Redactor
+
+
+class PlainDisplay:
+    """Writes ``[  1.234s] instance  word  detail`` lines, then the final summary."""
+
+    def __init__(self, stream: TextIO, redact: Redactor, report_path: str | None = None) -> None:
+        self._stream = stream
+        self._redact = redact
+        self._report_path = report_path
+
+    def handle(self, event: Event) -> None:
+        """Print the event's line, if it has one."""
+        if isinstance(event, RunFinished):
+            self._write(summary_lines(event.result, self._report_path))
+            return
+        text = describe(event)
+        if text is not None:
+            self._write([f"[{event.t:8.3f}s] {text}"])
+
+    def _write(self, lines: list[str]) -> None:
+        self._stream.write(self._redact("\n".join(lines)) + "\n")
+        self._stream.flush()
+
+
+def describe(event: Event) -> str | None:
+    """The text of one event for logs, or ``None`` for events not worth a line."""
+    match event:
+        case RunStarted():
+            return f"run {event.paradigm} ({event.pattern}): {len(event.agents)} agents"
+        case StageStarted():
+            return f"stage {event.stage} started: {', '.join(event.agents)}"
+        case StageFinished():
+            return f"stage {event.stage} {event.status.value} ({format_duration(event.duration_s)})"
+        case AgentStarted():
+            via = f" for {event.parent}" if event.parent else ""
+            return f"{event.instance}  started ({event.role}{via})"
+        case CheckDecided():
+            mark = "✓" if event.check.passed else "✗"
+            note = f": {event.check.message}" if event.check.message else ""
+            return f"{event.instance}  check {mark} {event.check.name}{note}"
+        case AttemptFailed():
+            return f"{event.instance}  attempt {event.attempt} {event.status.value}: {event.error}"
+        case Retrying():
+            wait = format_duration(event.wait_s)
+            return f"{event.instance}  retrying: attempt {event.attempt} in {wait}"
+        case FallbackStarted():
+            return f"{event.instance}  falling back on {event.fallback}"
+        case WinnerChosen():
+            return f"{event.instance}  WINNER; cancelling the other racers"
+        case AgentFinished(result=result):
+            symbol = SYMBOLS[result.status]
+            detail = f" → replaced by {result.replaced_by}" if result.replaced_by else ""
+            if result.error and not result.replaced_by and result.status.value != "passed":
+                detail = f": {result.error}"
+            took = format_duration(result.duration_s)
+            return f"{result.instance}  {symbol} {result.status.value} ({took}){detail}"
+        case _:
+            return None

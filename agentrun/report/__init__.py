@@ -1,0 +1,1 @@
+"""Serialisers of a run: the JSON report and the JSONL event log."""

@@ -1,0 +1,58 @@
+"""The ``--events`` JSONL log: one JSON object per event, written as it happens."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any, TextIO
+
+from agentrun.events import AgentFinished, Event, RunFinished
+from agentrun.redact import Redactor
+from agentrun.report.json_report import agent_dict, check_dict
+from agentrun.results import CheckResult
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """An event as JSON-ready data: ``{"event": kind, "t": seconds, ...fields}``."""
+    data: dict[str, Any] = {"event": event.kind}
+    if isinstance(event, AgentFinished):
+        data["t"] = round(event.t, 6)
+        data.update(agent_dict(event.result))
+        return data
+    if isinstance(event, RunFinished):
+        result = event.result
+        data.update(
+            t=round(event.t, 6),
+            paradigm=result.paradigm,
+            status=result.status.value,
+            exit_code=result.exit_code,
+            duration_s=round(result.duration_s, 6),
+            winner=result.winner,
+            reason=result.reason,
+        )
+        return data
+    for field in fields(event):
+        value = getattr(event, field.name)
+        if isinstance(value, float):
+            value = round(value, 6)
+        elif isinstance(value, CheckResult):
+            value = check_dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        data[field.name] = value
+    return data
+
+
+class EventLog:
+    """An event sink writing each event as one line of JSON, flushed at once so an
+    interrupted or killed run keeps everything up to its last event."""
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self._stream = stream
+        self._redact = redact
+
+    def handle(self, event: Event) -> None:
+        """Write one event."""
+        line = json.dumps(event_dict(event), ensure_ascii=False, default=str)
+        self._stream.write(self._redact(line) + "\n")
+        self._stream.flush()

@@ -1,0 +1,108 @@
+"""The ``--report`` JSON: the contract's fields, every string passed through the Redactor."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from agentrun.redact import Redactor
+from agentrun.results import AgentResult, AttemptRecord, CheckResult, RunResult, Usage
+
+REPORT_VERSION = 1
+
+
+def usage_dict(usage: Usage | None) -> dict[str, Any] | None:
+    """Tokens (and cost, when priced) as JSON."""
+    if usage is None:
+        return None
+    data: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cost_usd is not None:
+        data["cost_usd"] = round(usage.cost_usd, 8)
+    return data
+
+
+def check_dict(check: CheckResult) -> dict[str, Any]:
+    """One imperative verdict."""
+    data: dict[str, Any] = {"name": check.name, "passed": check.passed, "message": check.message}
+    if check.severity != "error":
+        data["severity"] = check.severity
+    return data
+
+
+def attempt_dict(attempt: AttemptRecord) -> dict[str, Any]:
+    """One attempt."""
+    return {
+        "number": attempt.number,
+        "status": attempt.status.value,
+        "duration_s": round(attempt.duration_s, 6),
+        "output": attempt.output,
+        "error": attempt.error,
+        "imperatives": [check_dict(c) for c in attempt.checks],
+        "usage": usage_dict(attempt.usage),
+    }
+
+
+def agent_dict(agent: AgentResult) -> dict[str, Any]:
+    """One agent, with its attempts and the fallbacks it tried."""
+    return {
+        "name": agent.name,
+        "instance": agent.instance,
+        "stage": agent.stage,
+        "role": agent.role,
+        "status": agent.status.value,
+        "attempts": len(agent.attempts),
+        "duration_s": round(agent.duration_s, 6),
+        "output": agent.output,
+        "error": agent.error,
+        "imperatives": [check_dict(c) for c in agent.checks],
+        "replaced_by": agent.replaced_by,
+        "usage": usage_dict(agent.usage),
+        "attempt_log": [attempt_dict(a) for a in agent.attempts],
+        "fallbacks": [agent_dict(f) for f in agent.fallbacks],
+    }
+
+
+def report_dict(result: RunResult) -> dict[str, Any]:
+    """The whole report as JSON-ready data."""
+    counts = Counter(a.status.value for a in result.agents)
+    return {
+        "report_version": REPORT_VERSION,
+        "paradigm": result.paradigm,
+        "pattern": result.pattern,
+        "status": result.status.value,
+        "exit_code": result.exit_code,
+        "reason": result.reason,
+        "duration_s": round(result.duration_s, 6),
+        "winner": result.winner,
+        "rescued_by": result.rescued_by,
+        "outputs": list(result.outputs),
+        "stages": [
+            {
+                "name": s.name,
+                "status": s.status.value,
+                "agents": list(s.agents),
+                "outputs": list(s.outputs),
+                "duration_s": round(s.duration_s, 6),
+            }
+            for s in result.stages
+        ],
+        "agents": [agent_dict(a) for a in result.agents],
+        "metrics": {
+            "agents": len(result.agents),
+            "by_status": dict(sorted(counts.items())),
+            "attempts": sum(len(a.attempts) for a in result.agents),
+            "errors": {a.instance: a.errors for a in result.agents if a.errors},
+            "violations": {a.instance: a.violations for a in result.agents if a.violations},
+            "tokens": usage_dict(result.usage),
+        },
+    }
+
+
+def render_report(result: RunResult, redact: Redactor) -> str:
+    """The report as JSON text with every secret masked."""
+    return redact(json.dumps(report_dict(result), indent=2, ensure_ascii=False)) + "\n"

@@ -1,0 +1,293 @@
+"""Run one agent: attempts under their time limits, imperatives, retries, then fallbacks.
+
+Timeouts come in three layers that all end up as one absolute :class:`Limit` per
+await: the attempt's ``timeout``, the agent's ``total_timeout`` and an outer limit
+(the pattern's ``deadline`` or a stage's ``timeout``). Only the attempt limit
+leaves room for a retry. Cancellation is never swallowed: a cancelled agent
+records its status ``cancelled`` and re-raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import replace
+from typing import Any
+
+from agentrun.checks.base import CheckInput
+from agentrun.context import Limit, RunContext
+from agentrun.durations import format_duration
+from agentrun.errors import AgentError
+from agentrun.events import (
+    AgentFinished,
+    AgentStarted,
+    AttemptFailed,
+    AttemptStarted,
+    CheckDecided,
+    FallbackStarted,
+    Retrying,
+)
+from agentrun.graph import AgentNode
+from agentrun.providers.base import Request
+from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
+from agentrun.retry import compute_backoff
+
+
+async def run_agent(
+    ctx: RunContext,
+    name: str,
+    *,
+    instance: str,
+    stage: str | None,
+    context: Mapping[str, Any],
+    outer: Limit | None = None,
+    role: str = "agent",
+    parent: str | None = None,
+) -> AgentResult:
+    """Run an agent with its retries and fallback chain; never raises but on cancellation.
+
+    Args:
+        ctx: the run's shared state.
+        name: the agent's name in the paradigm.
+        instance: a label unique within the run (``theorist[1]``, ``industry>backup``).
+        stage: the pipeline stage, if any.
+        context: the template context (input, vars, previous, ...).
+        outer: the pattern deadline or stage timeout, whichever is tighter.
+        role: agent, fallback, judge or rescue.
+        parent: the instance this one serves (fallbacks and judges).
+
+    Returns:
+        The agent's result; its ``output`` is the fallback's when one replaced it.
+    """
+    node = ctx.graph.agents[name]
+    ctx.emit(AgentStarted, agent=name, instance=instance, stage=stage, role=role, parent=parent)
+    started = ctx.now()
+    attempts: list[AttemptRecord] = []
+    fallbacks: list[AgentResult] = []
+    try:
+        status, note = await _attempts(ctx, node, instance, context, outer, started, attempts)
+        result = _result(node, instance, stage, role, status, attempts, started, ctx, note)
+        if status is not AgentStatus.PASSED:
+            for fallback in node.fallback:
+                ctx.emit(FallbackStarted, instance=instance, fallback=fallback)
+                substitute = await run_agent(
+                    ctx,
+                    fallback,
+                    instance=f"{instance}>{fallback}",
+                    stage=stage,
+                    context=context,
+                    outer=outer,
+                    role="fallback",
+                    parent=instance,
+                )
+                fallbacks.append(substitute)
+                if substitute.succeeded:
+                    result = _replaced(result, substitute, fallbacks, ctx, started)
+                    break
+            else:
+                if fallbacks:
+                    result = _replaced(result, None, fallbacks, ctx, started)
+    except asyncio.CancelledError:
+        cancelled = _result(
+            node, instance, stage, role, AgentStatus.CANCELLED, attempts, started, ctx, None
+        )
+        ctx.emit(AgentFinished, result=_replaced(cancelled, None, fallbacks, ctx, started))
+        raise
+    ctx.emit(AgentFinished, result=result)
+    return result
+
+
+async def _attempts(
+    ctx: RunContext,
+    node: AgentNode,
+    instance: str,
+    context: Mapping[str, Any],
+    outer: Limit | None,
+    started: float,
+    attempts: list[AttemptRecord],
+) -> tuple[AgentStatus, str | None]:
+    """Make attempts until one passes or none may follow; return the final status."""
+    total = None
+    if not math.isinf(node.total_timeout):
+        total = Limit(
+            started + node.total_timeout, f"total_timeout of {format_duration(node.total_timeout)}"
+        )
+    agent_limit = Limit.tightest(total, outer)
+    rejected: str | None = None
+    violations: tuple[str, ...] = ()
+    last = node.retries + 1
+    for number in range(1, last + 1):
+        record, retryable, fatal = await _attempt(
+            ctx, node, instance, context, number, agent_limit, rejected, violations
+        )
+        attempts.append(record)
+        if record.status is AgentStatus.PASSED:
+            return AgentStatus.PASSED, None
+        ctx.emit(
+            AttemptFailed,
+            instance=instance,
+            attempt=number,
+            status=record.status,
+            error=record.error or "",
+            duration_s=record.duration_s,
+        )
+        if fatal or not retryable or number == last:
+            return record.status, None
+        if record.status is AgentStatus.VIOLATED:
+            rejected = record.output
+            violations = tuple(f"{c.name}: {c.message}" for c in record.checks if c.is_violation)
+        wait = compute_backoff(number, node.backoff, ctx.rng)
+        if agent_limit is not None and ctx.now() + wait >= agent_limit.at:
+            return record.status, f"no time left for another attempt within the {agent_limit.label}"
+        ctx.emit(
+            Retrying, instance=instance, attempt=number + 1, wait_s=wait, caused_by=record.status
+        )
+        await asyncio.sleep(wait)
+    raise AssertionError("unreachable: the loop returns on its last attempt")
+
+
+async def _attempt(
+    ctx: RunContext,
+    node: AgentNode,
+    instance: str,
+    context: Mapping[str, Any],
+    number: int,
+    agent_limit: Limit | None,
+    rejected: str | None,
+    violations: tuple[str, ...],
+) -> tuple[AttemptRecord, bool, bool]:
+    """One attempt: (record, whether a retry may help, whether the agent's own limit fired)."""
+    ctx.emit(AttemptStarted, instance=instance, attempt=number)
+    attempt_context = {
+        **context,
+        "agent": node.name,
+        "attempt": number,
+        "violations": list(violations),
+    }
+    begun = ctx.now()
+    try:
+        request = Request(
+            agent=node.name,
+            instance=instance,
+            attempt=number,
+            prompt=ctx.templates.render(node.prompt, attempt_context),
+            system=ctx.templates.render(node.system, attempt_context) if node.system else None,
+            context=attempt_context,
+            rejected=rejected,
+            violations=violations,
+        )
+        async with ctx.slots or nullcontext():
+            # Waiting for a concurrency slot is not the attempt's time: its clock starts here.
+            begun = ctx.now()
+            limit = Limit.tightest(
+                Limit(begun + node.timeout, f"timeout of {format_duration(node.timeout)}"),
+                agent_limit,
+            )
+            async with asyncio.timeout_at(limit.at if limit else None) as scope:
+                try:
+                    reply = await ctx.clients[node.name].complete(request)
+                except TimeoutError:
+                    if scope.expired():
+                        raise
+                    # Not our limit: a provider's own timeout is an ordinary failure.
+                    raise AgentError("the provider timed out") from None
+    except TimeoutError:
+        assert limit is not None  # only our own scope lets TimeoutError through
+        record = AttemptRecord(
+            number, AgentStatus.TIMEOUT, ctx.now() - begun, error=f"{limit.label} exceeded"
+        )
+        return record, True, limit is agent_limit
+    except AgentError as exc:
+        record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=str(exc))
+        return record, exc.retryable, False
+    duration = ctx.now() - begun
+    checks = await _check(ctx, node, instance, number, reply.text, duration, attempt_context)
+    broken = [c for c in checks if c.is_violation]
+    if broken:
+        error = "broke " + "; ".join(f"{c.name} ({c.message})" for c in broken)
+        status = AgentStatus.VIOLATED
+    else:
+        error, status = None, AgentStatus.PASSED
+    record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
+    return record, True, False
+
+
+async def _check(
+    ctx: RunContext,
+    node: AgentNode,
+    instance: str,
+    number: int,
+    output: str,
+    duration: float,
+    context: Mapping[str, Any],
+) -> list[CheckResult]:
+    """Run the agent's imperatives on an output, in order, each emitting its verdict."""
+    if not node.imperatives:
+        return []
+    inp = CheckInput(output, duration, node.name, instance, context)
+    verdicts = []
+    for name in node.imperatives:
+        verdict = await ctx.checks[name](inp)
+        ctx.emit(CheckDecided, instance=instance, attempt=number, check=verdict)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _result(
+    node: AgentNode,
+    instance: str,
+    stage: str | None,
+    role: str,
+    status: AgentStatus,
+    attempts: list[AttemptRecord],
+    started: float,
+    ctx: RunContext,
+    note: str | None,
+) -> AgentResult:
+    last = attempts[-1] if attempts else None
+    error = last.error if last and status is not AgentStatus.PASSED else None
+    if status is AgentStatus.CANCELLED:
+        error = "cancelled"
+    if note:
+        error = f"{error}; {note}" if error else note
+    usages = [a.usage for a in attempts if a.usage is not None]
+    return AgentResult(
+        name=node.name,
+        instance=instance,
+        stage=stage,
+        status=status,
+        duration_s=ctx.now() - started,
+        attempts=tuple(attempts),
+        output=last.output if last and status is AgentStatus.PASSED else None,
+        error=error,
+        role=role,
+        usage=sum(usages[1:], usages[0]) if usages else None,
+    )
+
+
+def _replaced(
+    result: AgentResult,
+    substitute: AgentResult | None,
+    fallbacks: list[AgentResult],
+    ctx: RunContext,
+    started: float,
+) -> AgentResult:
+    """The agent's result with its fallbacks recorded (and the one that stood in, if any)."""
+    usage = result.usage
+    for fallback in fallbacks:
+        if fallback.usage is not None:
+            usage = fallback.usage if usage is None else usage + fallback.usage
+    if substitute is None:
+        return replace(
+            result, fallbacks=tuple(fallbacks), duration_s=ctx.now() - started, usage=usage
+        )
+    return replace(
+        result,
+        fallbacks=tuple(fallbacks),
+        replaced_by=substitute.name,
+        output=substitute.output,
+        duration_s=ctx.now() - started,
+        usage=usage,
+    )
