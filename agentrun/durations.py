@@ -40,7 +40,7 @@ def parse_duration(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Render seconds for people: ``250ms``, ``1.5s``, ``2m05s``, ``∞``."""
+    """Render seconds for people: ``250ms``, ``1.5s``, ``2m``, ``2m05s``, ``1h30m``, ``∞``."""
     if math.isinf(seconds):
         return "∞"
     if seconds < 1:
@@ -48,8 +48,8 @@ def format_duration(seconds: float) -> str:
     if seconds < 60:
         text = f"{seconds:.3g}" if seconds < 10 else f"{seconds:.1f}".removesuffix(".0")
         return f"{text}s"
-    minutes, rest = divmod(seconds, 60)
+    minutes, rest = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{int(minutes)}m{rest:04.1f}s"
+        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest:02d}s"
     hours, minutes = divmod(minutes, 60)
-    return f"{int(hours)}h{int(minutes):02d}m"
+    return f"{hours}h" if minutes == 0 else f"{hours}h{minutes:02d}m"
