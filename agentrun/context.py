@@ -13,6 +13,7 @@ from typing import Any
 from agentrun.checks.base import Check
 from agentrun.events import Event, EventBus
 from agentrun.graph import TaskGraph
+from agentrun.limits import ProviderLimiter
 from agentrun.providers.base import AgentClient
 from agentrun.templates import TemplateEngine
 
@@ -44,6 +45,8 @@ class RunContext:
         *,
         max_concurrency: int | None = None,
         rng: random.Random | None = None,
+        limiters: Mapping[str, ProviderLimiter] | None = None,
+        streaming: bool = False,
     ) -> None:
         self.graph = graph
         self.bus = bus
@@ -52,6 +55,10 @@ class RunContext:
         self.templates = templates
         self.rng = rng or random.Random()
         self.slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self.limiters: Mapping[str, ProviderLimiter] = limiters or {}
+        """The provider limits of each agent, by agent name (absent: unlimited)."""
+        self.streaming = streaming
+        """Whether any agent streams, so attempts carry a callback for the pieces."""
         self.loop = asyncio.get_running_loop()
         self.started_at = self.loop.time()
         self._serial = itertools.count(1)

@@ -63,13 +63,36 @@ class UsageError(AgentrunError):
 
 
 class AgentError(AgentrunError):
-    """One attempt of an agent failed. `retryable` tells the runner whether to try again."""
+    """One attempt of an agent failed.
+
+    ``retryable`` tells the runner whether to try again, ``retry_after`` (seconds) is a
+    server's ``Retry-After`` that overrides a shorter backoff, and ``throttled`` marks a
+    429 so the provider's adaptive limit can shrink.
+    """
 
     retryable: bool = True
+    retry_after: float | None = None
+    throttled: bool = False
 
 
 class ProviderError(AgentError):
     """The provider could not produce an output."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        throttled: bool = False,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+        self.retry_after = retry_after
+        self.throttled = throttled
+        self.status = status
 
 
 class CommandFailed(ProviderError):

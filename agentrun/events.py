@@ -74,6 +74,36 @@ class AttemptStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Queued(Event):
+    """An attempt waits for a slot of its provider (concurrency or rate limit)."""
+
+    kind: ClassVar[str] = "queued"
+    instance: str
+    attempt: int
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChanged(Event):
+    """A provider's adaptive concurrency limit moved (``None``: unlimited)."""
+
+    kind: ClassVar[str] = "limit_changed"
+    provider: str
+    limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed(Event):
+    """Text arrived on a streaming reply; ``chars`` is the attempt's total so far."""
+
+    kind: ClassVar[str] = "streamed"
+    instance: str
+    attempt: int
+    delta: str
+    chars: int
+
+
+@dataclass(frozen=True, slots=True)
 class CheckDecided(Event):
     """An imperative was checked on an attempt's output."""
 

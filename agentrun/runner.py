@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
 
@@ -27,7 +27,9 @@ from agentrun.events import (
     AttemptStarted,
     CheckDecided,
     FallbackStarted,
+    Queued,
     Retrying,
+    Streamed,
 )
 from agentrun.graph import AgentNode
 from agentrun.providers.base import Request
@@ -119,7 +121,7 @@ async def _attempts(
     violations: tuple[str, ...] = ()
     last = node.retries + 1
     for number in range(1, last + 1):
-        record, retryable, fatal = await _attempt(
+        record, retryable, fatal, retry_after = await _attempt(
             ctx, node, instance, context, number, agent_limit, rejected, violations
         )
         attempts.append(record)
@@ -139,6 +141,8 @@ async def _attempts(
             rejected = record.output
             violations = tuple(f"{c.name}: {c.message}" for c in record.checks if c.is_violation)
         wait = compute_backoff(number, node.backoff, ctx.rng)
+        if retry_after is not None:
+            wait = max(wait, retry_after)  # the server knows better than our backoff
         if agent_limit is not None and ctx.now() + wait >= agent_limit.at:
             return record.status, f"no time left for another attempt within the {agent_limit.label}"
         ctx.emit(
@@ -157,8 +161,9 @@ async def _attempt(
     agent_limit: Limit | None,
     rejected: str | None,
     violations: tuple[str, ...],
-) -> tuple[AttemptRecord, bool, bool]:
-    """One attempt: (record, whether a retry may help, whether the agent's own limit fired)."""
+) -> tuple[AttemptRecord, bool, bool, float | None]:
+    """One attempt: (record, whether a retry may help, whether the agent's own limit
+    fired, the server's Retry-After)."""
     ctx.emit(AttemptStarted, instance=instance, attempt=number)
     attempt_context = {
         **context,
@@ -167,6 +172,9 @@ async def _attempt(
         "violations": list(violations),
     }
     begun = ctx.now()
+    limiter = ctx.limiters.get(node.name)
+    ticket: int | None = None
+    outcome = "error"
     try:
         request = Request(
             agent=node.name,
@@ -177,9 +185,22 @@ async def _attempt(
             context=attempt_context,
             rejected=rejected,
             violations=violations,
+            on_delta=_streamer(ctx, instance, number) if ctx.streaming else None,
         )
-        async with ctx.slots or nullcontext():
-            # Waiting for a concurrency slot is not the attempt's time: its clock starts here.
+        async with AsyncExitStack() as held:
+            if ctx.slots is not None or limiter is not None:
+                # Waiting for a slot is not the attempt's time: only the agent's own
+                # limits (total_timeout, deadline) bound it.
+                if (ctx.slots is not None and ctx.slots.locked()) or (
+                    limiter is not None and limiter.would_wait()
+                ):
+                    ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider)
+                limit = agent_limit
+                async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
+                    if ctx.slots is not None:
+                        await held.enter_async_context(ctx.slots)
+                    if limiter is not None:
+                        ticket = await limiter.acquire()
             begun = ctx.now()
             limit = Limit.tightest(
                 Limit(begun + node.timeout, f"timeout of {format_duration(node.timeout)}"),
@@ -193,15 +214,21 @@ async def _attempt(
                         raise
                     # Not our limit: a provider's own timeout is an ordinary failure.
                     raise AgentError("the provider timed out") from None
+            outcome = "ok"
     except TimeoutError:
-        assert limit is not None  # only our own scope lets TimeoutError through
+        assert limit is not None  # only our own scopes let TimeoutError through
         record = AttemptRecord(
             number, AgentStatus.TIMEOUT, ctx.now() - begun, error=f"{limit.label} exceeded"
         )
-        return record, True, limit is agent_limit
+        return record, True, limit is agent_limit, None
     except AgentError as exc:
+        if exc.throttled:
+            outcome = "throttled"
         record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=str(exc))
-        return record, exc.retryable, False
+        return record, exc.retryable, False, exc.retry_after
+    finally:
+        if ticket is not None and limiter is not None:
+            limiter.release(ticket, outcome)
     duration = ctx.now() - begun
     checks = await _check(ctx, node, instance, number, reply.text, duration, attempt_context)
     broken = [c for c in checks if c.is_violation]
@@ -211,7 +238,19 @@ async def _attempt(
     else:
         error, status = None, AgentStatus.PASSED
     record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
-    return record, True, False
+    return record, True, False, None
+
+
+def _streamer(ctx: RunContext, instance: str, number: int) -> Callable[[str], None]:
+    """The callback a streaming provider feeds each piece of text to."""
+    received = 0
+
+    def on_delta(delta: str) -> None:
+        nonlocal received
+        received += len(delta)
+        ctx.emit(Streamed, instance=instance, attempt=number, delta=delta, chars=received)
+
+    return on_delta
 
 
 async def _check(

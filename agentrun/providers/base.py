@@ -30,6 +30,8 @@ class Request:
     """The previous attempt's output when it broke an imperative (for a repair)."""
     violations: tuple[str, ...] = ()
     """What that output broke."""
+    on_delta: Callable[[str], None] | None = None
+    """Called with each piece of a streamed reply as it arrives."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,8 +148,33 @@ async def _terminate_group(process: asyncio.subprocess.Process) -> None:
     try:
         async with asyncio.timeout(_REAP_LIMIT):
             await process.wait()
+            # Signals are delivered asynchronously: wait until the group's last live
+            # member is really gone, so "cancelled" means no process is left running.
+            while _group_alive(process.pid):
+                await asyncio.sleep(0.005)
     except TimeoutError:
         pass  # the leader is dead and reaped; a stray descendant still holds the pipes
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies awaiting a reaper do not)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # no way to tell a zombie from a live process here: assume alive
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited while we looked
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:
