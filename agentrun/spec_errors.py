@@ -100,7 +100,11 @@ def _problem(
     value = _value_at(data, loc)
     where = positions.locate_key(loc) if isinstance(value, dict) else positions.locate(loc)
     if len(loc) > 0 and any("[key]" in error["loc"] for error in errors):
-        return positions.locate_key(loc), f"name {loc[-1]!r} must be a string"
+        key = first["input"]
+        why = (
+            " (YAML reads unquoted yes, no, on and off as booleans)" if key in (True, False) else ""
+        )
+        return positions.locate_key(loc), f"key {_shown(key)} must be a string; quote it{why}"
     label = _label(loc)
     expected = [_expectation(error) for error in errors]
     if all(e is not None for e in expected):
@@ -126,7 +130,10 @@ def _expectation(error: ErrorDetails) -> str | None:
         return options[0] if len(options) == 1 else "one of " + ", ".join(options)
     if kind in _BOUNDS:
         key, sign = _BOUNDS[kind]
-        return f"a value {sign} {ctx.get(key)}"
+        bound = ctx.get(key)
+        return (
+            f"a value {sign} {bound:g}" if isinstance(bound, float) else f"a value {sign} {bound}"
+        )
     return None
 
 
@@ -169,7 +176,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "a list" if value else "an empty list"
     text = repr(value)
-    return text if len(text) <= 50 else text[:47] + "..."
+    # Never cut a long value short: a cut could split a secret and defeat its redaction.
+    return text if len(text) <= 60 else f"a value of {len(str(value))} characters"
 
 
 def _unknown_key(loc: Loc) -> str:
@@ -187,12 +195,13 @@ def _unknown_key(loc: Loc) -> str:
 
 def _allowed_keys(loc: Loc) -> list[str]:
     """The keys the model at ``loc`` accepts (aliases where set), in declaration order."""
-    model: Any = Paradigm
+    annotation: Any = Paradigm
     for part in loc:
-        model = _step(model, part)
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return []
-    return [info.alias or name for name, info in model.model_fields.items()]
+        annotation = _step(annotation, part)
+    for model in _alternatives(annotation):
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return [info.alias or name for name, info in model.model_fields.items()]
+    return []
 
 
 def _step(annotation: Any, part: str | int) -> Any:

@@ -1,0 +1,175 @@
+"""Load a paradigm file: YAML with positions, environment interpolation, validation.
+
+Every problem of a file is collected in one pass and raised together as a
+:class:`~agentrun.errors.SpecError`, each located at the YAML node it is about.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from agentrun.errors import Problem, Severity, SpecError
+from agentrun.interpolate import interpolate_tree
+from agentrun.positions import Position, Positions, parse_yaml
+from agentrun.semantics import Finding, check_paradigm
+from agentrun.spec import Paradigm
+from agentrun.spec_errors import translate_errors
+from agentrun.template_checks import check_templates
+
+
+@dataclass(frozen=True)
+class LoadedParadigm:
+    """A paradigm file that passed validation, with what its later users need."""
+
+    spec: Paradigm
+    """The validated paradigm."""
+    path: Path
+    """The file it came from."""
+    name: str
+    """``spec.name``, else the file's stem."""
+    warnings: tuple[Problem, ...]
+    """Problems of severity warning (the file is still usable)."""
+    secrets: frozenset[str]
+    """Secret values interpolated from the environment; never to be printed."""
+    positions: Positions
+    """Where each node of the file sits, to locate errors found at run time."""
+
+
+def load_paradigm(
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    for_run: bool = True,
+    extra_vars: Collection[str] = (),
+) -> LoadedParadigm:
+    """Read, interpolate and validate a paradigm file.
+
+    Args:
+        path: the YAML file.
+        env: environment for ``${VAR}`` references (default ``os.environ``).
+        for_run: when false (``agentrun validate``), a missing environment variable
+            is a warning instead of an error.
+        extra_vars: names given with ``--var``; templates may use them as ``vars.NAME``.
+
+    Returns:
+        The validated paradigm with its warnings, secrets and node positions.
+
+    Raises:
+        SpecError: the file cannot be read or is invalid; holds every problem found.
+    """
+    text = _read(path)
+    return load_text(text, path, env=env, for_run=for_run, extra_vars=extra_vars)
+
+
+def load_text(
+    text: str,
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    for_run: bool = True,
+    extra_vars: Collection[str] = (),
+) -> LoadedParadigm:
+    """Like :func:`load_paradigm`, for text already read from ``path``.
+
+    Raises:
+        SpecError: the text is not a valid paradigm; holds every problem found.
+    """
+    where = str(path)
+    parsed = parse_yaml(text)
+    positions = parsed.positions
+    problems = [Problem(where, pos.line, pos.column, msg) for pos, msg in parsed.problems]
+    if parsed.data is None:
+        raise SpecError(problems)
+    if not isinstance(parsed.data, dict):
+        pos = positions.locate(())
+        kind = "a list" if isinstance(parsed.data, list) else f"{parsed.data!r}"
+        message = (
+            f"expected a mapping (keys such as pattern: and agents:) at the top level, got {kind}"
+        )
+        raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
+
+    tree = interpolate_tree(parsed.data, os.environ if env is None else env)
+    level = Severity.ERROR if for_run else Severity.WARNING
+    for loc, name in tree.missing:
+        pos = positions.locate(loc)
+        message = f"environment variable {name} is not set"
+        problems.append(Problem(where, pos.line, pos.column, message, level))
+    for loc, message in tree.invalid:
+        pos = positions.locate(loc)
+        problems.append(Problem(where, pos.line, pos.column, message))
+
+    spec: Paradigm | None = None
+    try:
+        spec = Paradigm.model_validate(tree.data)
+    except ValidationError as exc:
+        for pos, message in translate_errors(exc, tree.data, positions):
+            problems.append(Problem(where, pos.line, pos.column, message))
+    if spec is not None:
+        for finding in [*check_paradigm(spec), *check_templates(spec, extra_vars)]:
+            pos = _finding_position(finding, positions)
+            problems.append(Problem(where, pos.line, pos.column, finding.message, finding.severity))
+
+    problems = _redacted(sorted(problems, key=lambda p: (p.line, p.column)), tree.secrets)
+    if spec is None or any(p.severity is Severity.ERROR for p in problems):
+        raise SpecError(problems)
+    return LoadedParadigm(
+        spec=spec,
+        path=path,
+        name=spec.name or path.stem,
+        warnings=tuple(problems),
+        secrets=tree.secrets,
+        positions=positions,
+    )
+
+
+def _read(path: Path) -> str:
+    """The file's text, or a SpecError saying plainly why it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        message = "no such file"
+    except IsADirectoryError:
+        message = "is a directory, not a paradigm file"
+    except PermissionError:
+        message = "cannot read the file: permission denied"
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+    else:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            byte = data[exc.start]
+            message = f"the file is not UTF-8 text (byte 0x{byte:02x} on line {line})"
+    raise SpecError([Problem(str(path), 1, 1, message)])
+
+
+def _finding_position(finding: Finding, positions: Positions) -> Position:
+    if finding.text_line is not None:
+        return positions.locate_in_text(finding.loc, finding.text_line)
+    if finding.at_key:
+        return positions.locate_key(finding.loc)
+    return positions.locate(finding.loc)
+
+
+def _redacted(problems: list[Problem], secrets: frozenset[str]) -> list[Problem]:
+    """Problems with every secret value replaced by ``***`` (a bad value may be one)."""
+    if not secrets:
+        return problems
+    ordered = sorted(secrets, key=len, reverse=True)  # longest first: one may contain another
+
+    def scrub(message: str) -> str:
+        for secret in ordered:
+            message = message.replace(secret, "***")
+        return message
+
+    return [_replace_message(p, scrub(p.message)) for p in problems]
+
+
+def _replace_message(problem: Problem, message: str) -> Problem:
+    return Problem(problem.path, problem.line, problem.column, message, problem.severity)

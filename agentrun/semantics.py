@@ -1,0 +1,344 @@
+"""Checks that need the whole paradigm: providers, references, fallbacks, pattern rules.
+
+They run once the file has the right shape (:mod:`agentrun.spec`) and report every
+finding by ``loc``; the loader turns a ``loc`` into a line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+
+from agentrun.errors import Severity
+from agentrun.positions import Loc
+from agentrun.spec import (
+    BUILTIN_PROVIDER_TYPES,
+    PROVIDER_FIELDS,
+    TYPE_SPECIFIC_FIELDS,
+    AgentSpec,
+    Paradigm,
+    ProviderEntry,
+)
+
+_REQUIRED_FIELD = {"command": "command", "python": "callable", "http": "url"}
+_INFERRED_TYPE = (("command", "command"), ("callable", "python"), ("url", "http"))
+_LISTED_NAMES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One semantic problem, located by ``loc`` in the document."""
+
+    loc: Loc
+    message: str
+    at_key: bool = False
+    """Point at the key holding ``loc`` rather than at its value."""
+    text_line: int | None = None
+    """Line inside a multi-line string (a template), when known."""
+    severity: Severity = Severity.ERROR
+
+
+def provider_name_of(agent: AgentSpec, paradigm: Paradigm) -> str | None:
+    """The provider an agent names: its own, the default, or a type inferred from its fields.
+
+    Returns:
+        An entry name under ``providers:`` or a built-in type; ``None`` if nothing says.
+    """
+    if agent.provider:
+        return agent.provider
+    if paradigm.defaults.provider:
+        return paradigm.defaults.provider
+    for field, kind in _INFERRED_TYPE:
+        if getattr(agent, field) is not None:
+            return kind
+    if any(getattr(agent, field) is not None for field in PROVIDER_FIELDS["mock"]):
+        return "mock"
+    return None
+
+
+def provider_type_of(agent: AgentSpec, paradigm: Paradigm) -> str | None:
+    """The built-in provider type an agent resolves to, or ``None`` if it resolves to none."""
+    name = provider_name_of(agent, paradigm)
+    if name is None:
+        return None
+    if name in paradigm.providers:
+        return paradigm.providers[name].type
+    return name if name in BUILTIN_PROVIDER_TYPES else None
+
+
+def run_agents(paradigm: Paradigm) -> list[str]:
+    """The agents a pattern starts, in order, each once.
+
+    A pipeline runs the agents of its stages. Otherwise ``run`` if given, else every
+    agent that is not only a fallback or a judge.
+    """
+    if paradigm.pattern == "pipeline":
+        names = (name for stage in paradigm.stages or () for name in stage.agents)
+        return list(dict.fromkeys(names))
+    if paradigm.run is not None:
+        return list(dict.fromkeys(paradigm.run))
+    helpers = _fallback_names(paradigm) | _judge_names(paradigm)
+    return [name for name in paradigm.agents if name not in helpers]
+
+
+def check_paradigm(paradigm: Paradigm) -> list[Finding]:
+    """The semantic problems of a paradigm whose shape is already valid (templates aside).
+
+    Templates are checked by :func:`agentrun.template_checks.check_templates`.
+
+    Args:
+        paradigm: the validated paradigm.
+
+    Returns:
+        The findings, errors and warnings, each once.
+    """
+    checker = _Checker(paradigm)
+    checker.providers()
+    checker.references()
+    checker.fallback_cycles()
+    checker.pattern()
+    checker.unused()
+    return list(dict.fromkeys(checker.findings))
+
+
+def hint(name: str, known: Iterable[str], *, what: str = "") -> str:
+    """`` (did you mean 'x'?)`` for a close name, a short list of the known ones, or nothing."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if what and not known:
+        return f" (no {what} are defined)"
+    if what and len(known) <= _LISTED_NAMES:
+        return f" (defined: {', '.join(known)})"
+    return ""
+
+
+def _fallback_names(paradigm: Paradigm) -> set[str]:
+    names = set(paradigm.fallback or ())
+    for name, agent in paradigm.agents.items():
+        names.update(f for f in agent.fallback or () if f != name)  # a self-loop is an error
+    return names
+
+
+def _judge_names(paradigm: Paradigm) -> set[str]:
+    return {imp.judge.agent for imp in paradigm.imperatives.values() if imp.judge is not None}
+
+
+def stage_names(paradigm: Paradigm) -> list[str]:
+    """The name of each stage of a pipeline, in order (default ``stage1``, ``stage2``, ...)."""
+    return [stage.name or f"stage{i}" for i, stage in enumerate(paradigm.stages or (), 1)]
+
+
+class _Checker:
+    """Runs the checks of :func:`check_paradigm`, collecting findings."""
+
+    def __init__(self, paradigm: Paradigm) -> None:
+        self.p = paradigm
+        self.findings: list[Finding] = []
+
+    def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
+        self.findings.append(Finding(loc, message, at_key=at_key))
+
+    def warn(self, loc: Loc, message: str) -> None:
+        self.findings.append(Finding(loc, message, at_key=True, severity=Severity.WARNING))
+
+    def providers(self) -> None:
+        known = [*self.p.providers, *BUILTIN_PROVIDER_TYPES]
+        default = self.p.defaults.provider
+        if default and default not in known:
+            message = f"unknown provider {default!r}{hint(default, known)}"
+            self.error(("defaults", "provider"), message)
+        for name, agent in self.p.agents.items():
+            loc: Loc = ("agents", name)
+            provider = provider_name_of(agent, self.p)
+            kind = provider_type_of(agent, self.p)
+            if provider is None:
+                self.error(
+                    loc,
+                    f"agent {name!r} has no provider; set provider: (a name under providers: "
+                    f"or one of {', '.join(BUILTIN_PROVIDER_TYPES)}) or defaults.provider",
+                    at_key=True,
+                )
+            elif kind is None and agent.provider:
+                where = (*loc, "provider")
+                self.error(where, f"unknown provider {provider!r}{hint(provider, known)}")
+            if kind is None:
+                continue
+            self._fields_apply(loc, agent, kind)
+            entry = self.p.providers.get(provider or "")
+            needed = _REQUIRED_FIELD.get(kind)
+            if needed and getattr(agent, needed) is None and getattr(entry, needed, None) is None:
+                where_else = f" or on provider {provider!r}" if entry is not None else ""
+                self.error(
+                    loc,
+                    f"agent {name!r} uses provider type {kind!r}, which needs {needed!r}; "
+                    f"set it on the agent{where_else}",
+                    at_key=True,
+                )
+        for name, entry in self.p.providers.items():
+            self._fields_apply(("providers", name), entry, entry.type)
+
+    def _fields_apply(self, loc: Loc, spec: AgentSpec | ProviderEntry, kind: str) -> None:
+        for field in type(spec).model_fields:
+            if field in spec.model_fields_set and getattr(spec, field) is not None:
+                if field in TYPE_SPECIFIC_FIELDS and field not in PROVIDER_FIELDS[kind]:
+                    message = f"field {field!r} does not apply to provider type {kind!r}"
+                    self.error((*loc, field), message, at_key=True)
+        if kind == "mock" and spec.output is not None and spec.outputs is not None:
+            self.error(
+                (*loc, "outputs"), "output and outputs exclude each other; keep one", at_key=True
+            )
+
+    def references(self) -> None:
+        p = self.p
+        for name, agent in p.agents.items():
+            self._names(
+                ("agents", name, "imperatives"), agent.imperatives, p.imperatives, "imperative"
+            )
+            self._names(("agents", name, "fallback"), agent.fallback, p.agents, "agent")
+        self._names(
+            ("defaults", "imperatives"), p.defaults.imperatives, p.imperatives, "imperative"
+        )
+        if p.winner is not None:
+            self._names(
+                ("winner", "imperatives"), p.winner.imperatives, p.imperatives, "imperative"
+            )
+        for name, imperative in p.imperatives.items():
+            if imperative.judge is not None:
+                loc = ("imperatives", name, "judge")
+                self._names(loc, [imperative.judge.agent], p.agents, "agent", key="agent")
+        self._names(("fallback",), p.fallback, p.agents, "agent")
+        self._names(("run",), p.run, p.agents, "agent")
+        for index, stage in enumerate(p.stages or ()):
+            self._names(("stages", index, "agents"), stage.agents, p.agents, "agent")
+
+    def _names(
+        self,
+        loc: Loc,
+        names: list[str] | None,
+        known: Collection[str],
+        what: str,
+        *,
+        key: str | None = None,
+    ) -> None:
+        """Report each of ``names`` (a list at ``loc``, or the one under ``key``) not known."""
+        for index, name in enumerate(names or ()):
+            if name not in known:
+                where = (*loc, key) if key else (*loc, index)
+                self.error(where, f"unknown {what} {name!r}{hint(name, known, what=what + 's')}")
+
+    def fallback_cycles(self) -> None:
+        edges: dict[str, list[str]] = {}
+        for name, agent in self.p.agents.items():
+            for index, target in enumerate(agent.fallback or ()):
+                if target == name:
+                    loc = ("agents", name, "fallback", index)
+                    self.error(loc, f"agent {name!r} cannot fall back on itself")
+                elif target in self.p.agents:
+                    edges.setdefault(name, []).append(target)
+        reported: set[tuple[str, ...]] = set()
+        for cycle in _cycles(edges, list(self.p.agents)):
+            if cycle not in reported:
+                reported.add(cycle)
+                fallback = self.p.agents[cycle[0]].fallback or []
+                loc = ("agents", cycle[0], "fallback", fallback.index(cycle[1]))
+                self.error(loc, "fallback cycle: " + " -> ".join((*cycle, cycle[0])))
+
+    def pattern(self) -> None:
+        p = self.p
+        if p.pattern == "pipeline":
+            if p.stages is None:
+                self.error(("pattern",), "a pipeline needs stages: (a list of {name, agents})")
+            elif not p.stages:
+                self.error(("stages",), "stages: a pipeline needs at least one stage", at_key=True)
+            if p.run is not None:
+                message = "run: a pipeline runs the agents of its stages; remove run"
+                self.error(("run",), message, at_key=True)
+            if "require" in p.model_fields_set:
+                message = "require: a pipeline has no top-level require; set require on a stage"
+                self.error(("require",), message, at_key=True)
+            self._stages()
+        else:
+            if p.stages is not None:
+                message = f"stages: only a pipeline has stages; pattern is {p.pattern!r}"
+                self.error(("stages",), message, at_key=True)
+            self._duplicates(("run",), p.run or [], "in run")
+            running = run_agents(p)
+            if not running:
+                loc: Loc = ("run",) if p.run is not None else ("agents",)
+                self.error(loc, "no agent runs: list the agents to run under run:", at_key=True)
+            else:
+                self._require(("require",), p.require, len(running), "that run")
+        if p.winner is not None and p.pattern != "competitive":
+            message = f"winner: only a competitive pattern has a winner; pattern is {p.pattern!r}"
+            self.error(("winner",), message, at_key=True)
+
+    def _stages(self) -> None:
+        stages = self.p.stages or []
+        first_use: dict[str, int] = {}
+        for index, (stage, name) in enumerate(zip(stages, stage_names(self.p), strict=True)):
+            loc: Loc = ("stages", index)
+            if name in first_use:
+                first = first_use[name]
+                how = "" if stages[first].name else " by default"
+                where = (*loc, "name") if stage.name else loc
+                self.error(where, f"duplicate stage name {name!r} (stage {first + 1} has it{how})")
+            first_use.setdefault(name, index)
+            if stage.for_each and index == 0:
+                message = "for_each: the first stage has no previous stage to take items from"
+                self.error((*loc, "for_each"), message, at_key=True)
+            self._duplicates((*loc, "agents"), stage.agents, "in this stage")
+            if not stage.for_each:  # for_each multiplies the runs: any count may be right
+                count = len(set(stage.agents))
+                self._require((*loc, "require"), stage.require, count, "of this stage")
+
+    def _duplicates(self, loc: Loc, names: list[str], where: str) -> None:
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.error((*loc, index), f"agent {name!r} is listed twice {where}")
+
+    def _require(self, loc: Loc, require: object, count: int, which: str) -> None:
+        if isinstance(require, int) and require > count:
+            agents = "agent" if count == 1 else "agents"
+            self.error(loc, f"require: {require} is more than the {count} {agents} {which}")
+
+    def unused(self) -> None:
+        p = self.p
+        used = set(run_agents(p)) | _fallback_names(p) | _judge_names(p)
+        for name in p.agents:
+            if name not in used:
+                self.warn(("agents", name), f"agent {name!r} is never used")
+        listed = set(p.defaults.imperatives or ()) | set(p.winner.imperatives if p.winner else ())
+        for agent in p.agents.values():
+            listed.update(agent.imperatives or ())
+        for name in p.imperatives:
+            if name not in listed:
+                self.warn(("imperatives", name), f"imperative {name!r} is never used")
+        named = {provider_name_of(agent, p) for agent in p.agents.values()}
+        for name in p.providers:
+            if name not in named:
+                self.warn(("providers", name), f"provider {name!r} is never used")
+
+
+def _cycles(edges: dict[str, list[str]], order: list[str]) -> Iterator[tuple[str, ...]]:
+    """Fallback cycles, each rotated to start at its first agent in declaration order."""
+    rank = {name: i for i, name in enumerate(order)}
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> Iterator[tuple[str, ...]]:
+        path.append(name)
+        for target in edges.get(name, ()):
+            if target in path:
+                cycle = path[path.index(target) :]
+                start = min(range(len(cycle)), key=lambda i: rank[cycle[i]])
+                yield tuple(cycle[start:] + cycle[:start])
+            elif target not in done:
+                yield from visit(target, path)
+        path.pop()
+        done.add(name)
+
+    for name in order:
+        if name not in done:
+            yield from visit(name, [])
