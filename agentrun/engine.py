@@ -14,8 +14,9 @@ from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.context import Limit, RunContext
 from agentrun.durations import format_duration
-from agentrun.events import EventBus, RunFinished, RunStarted
+from agentrun.events import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph import TaskGraph
+from agentrun.limits import ProviderLimiter
 from agentrun.patterns import PATTERNS, PatternOutcome
 from agentrun.patterns.pipeline import instance_names
 from agentrun.providers import open_session
@@ -23,6 +24,7 @@ from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
 from agentrun.recorder import RunRecorder
 from agentrun.results import RunResult, RunStatus
 from agentrun.runner import run_agent
+from agentrun.spec import parse_rate
 from agentrun.templates import TemplateEngine
 
 
@@ -36,7 +38,9 @@ class EngineOptions:
     """Seed of the backoff jitter, for reproducible runs."""
 
 
-async def execute(graph: TaskGraph, bus: EventBus, options: EngineOptions | None = None) -> RunResult:
+async def execute(
+    graph: TaskGraph, bus: EventBus, options: EngineOptions | None = None
+) -> RunResult:
     """Run ``graph`` to the end and return its result; never raises for agent failures.
 
     A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent, waits
@@ -57,12 +61,14 @@ async def execute(graph: TaskGraph, bus: EventBus, options: EngineOptions | None
         templates,
         max_concurrency=options.max_concurrency,
         rng=random.Random(options.seed),
+        streaming=any(node.fields.get("stream") for node in graph.agents.values()),
     )
     interrupted = False
     outcome: PatternOutcome | None = None
     rescued_by: str | None = None
     try:
         _open_clients(graph, templates, sessions, clients)
+        ctx.limiters = _limiters(ctx)
         judge = _judge_runner(ctx)
         for name, spec in graph.imperatives.items():
             checks[name] = compile_check(name, spec, run_judge=judge)
@@ -75,7 +81,9 @@ async def execute(graph: TaskGraph, bus: EventBus, options: EngineOptions | None
         )
         outer = None
         if graph.deadline is not None:
-            outer = Limit(ctx.now() + graph.deadline, f"deadline of {format_duration(graph.deadline)}")
+            outer = Limit(
+                ctx.now() + graph.deadline, f"deadline of {format_duration(graph.deadline)}"
+            )
         outcome = await PATTERNS[graph.pattern](ctx, outer)
         if not outcome.passed:
             rescued_by = await _rescue(ctx, outcome)
@@ -114,6 +122,33 @@ def _open_clients(
                 max_tokens=node.max_tokens,
             )
         )
+
+
+NETWORK_TYPES = frozenset({"openai", "anthropic", "http"})
+
+
+def _limiters(ctx: RunContext) -> dict[str, ProviderLimiter]:
+    """One limiter per provider that has limits (or can be throttled), keyed by agent."""
+    graph = ctx.graph
+    by_provider: dict[str, ProviderLimiter] = {}
+    by_agent: dict[str, ProviderLimiter] = {}
+    for node in graph.agents.values():
+        entry = graph.providers.get(node.provider)
+        limited = entry is not None and (entry.max_concurrency or entry.rate_limit)
+        if not limited and node.provider_type not in NETWORK_TYPES:
+            continue
+        limiter = by_provider.get(node.provider)
+        if limiter is None:
+            rate = parse_rate(entry.rate_limit) if entry and entry.rate_limit else None
+
+            def changed(limit: int | None, provider: str = node.provider) -> None:
+                ctx.emit(LimitChanged, provider=provider, limit=limit)
+
+            limiter = by_provider[node.provider] = ProviderLimiter(
+                node.provider, entry.max_concurrency if entry else None, rate, changed
+            )
+        by_agent[node.name] = limiter
+    return by_agent
 
 
 async def _close(sessions: dict[str, ProviderSession]) -> None:

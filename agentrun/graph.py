@@ -194,7 +194,8 @@ def _agent_node(name: str, agent: AgentSpec, spec: Paradigm, mock: bool) -> Agen
     if mock and provider_type in ("openai", "anthropic", "http"):
         provider_type = "mock"
         provider = f"{provider} (mock)"
-        fields = {}
+        stand_in = agent.mock.model_dump(exclude_none=True) if agent.mock else {}
+        fields = stand_in
     imperatives = list(defaults.imperatives or ())
     imperatives += [i for i in agent.imperatives or () if i not in imperatives]
 

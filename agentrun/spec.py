@@ -208,7 +208,7 @@ class AgentSettings(StrictModel):
     """Fields an agent may take from ``defaults:``."""
 
     provider: str | None = None
-    """A name under ``providers:`` or a built-in type (mock, command, python, http, openai, anthropic)."""
+    """A name under ``providers:`` or a built-in type (mock, command, python, http, openai, ...)."""
     system: str | None = None
     """System prompt template (LLM providers)."""
     model: str | None = None
@@ -240,6 +240,9 @@ class AgentSpec(AgentSettings, MockFields, CommandFields, PythonFields, HttpFiel
     """Prompt template (default ``{{ input }}``)."""
     fallback: list[str] | None = None
     """Agents tried in order once this agent has failed all its attempts."""
+    mock: MockFields | None = None
+    """Offline stand-in (mock fields) used instead of an openai, anthropic or http
+    provider when the run uses ``--mock``; without it the mock echoes the prompt."""
     description: str | None = None
     """Free text."""
 

@@ -87,6 +87,10 @@ def _sources(spec: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
         for index, value in enumerate(getattr(spec, field, None) or ()):
             yield (*loc, field, index), value
     yield from _strings(getattr(spec, "body", None), (*loc, "body"))
+    yield from _strings(getattr(spec, "url", None), (*loc, "url"))
+    stand_in = getattr(spec, "mock", None)
+    if stand_in is not None:
+        yield from _sources(stand_in, (*loc, "mock"))
 
 
 def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:

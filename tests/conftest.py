@@ -18,7 +18,9 @@ from agentrun.results import AgentResult, RunResult
 class Ran:
     """A finished run: its result, the JSON report, the event log and what it printed."""
 
-    def __init__(self, result: RunResult, report: dict[str, Any], events: list[dict[str, Any]], out: str):
+    def __init__(
+        self, result: RunResult, report: dict[str, Any], events: list[dict[str, Any]], out: str
+    ):
         self.result = result
         self.report = report
         self.events = events

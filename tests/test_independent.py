@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from conftest import Ran
 
 FOUR = """
@@ -38,7 +37,8 @@ def test_failures_are_isolated_and_statuses_exact(run_paradigm: Callable[..., Ra
 
 
 @pytest.mark.parametrize(
-    ("require", "status"), [("all", "failed"), ("any", "passed"), ("majority", "failed"), (2, "passed"), (3, "failed")]
+    ("require", "status"),
+    [("all", "failed"), ("any", "passed"), ("majority", "failed"), (2, "passed"), (3, "failed")],
 )
 def test_require(run_paradigm: Callable[..., Ran], require: object, status: str) -> None:
     assert run_paradigm(FOUR.format(require=require)).report["status"] == status
@@ -105,6 +105,10 @@ def test_events_tell_the_same_story(run_paradigm: Callable[..., Ran]) -> None:
             "t": checks[0]["t"],
             "instance": "rude",
             "attempt": 1,
-            "check": {"name": "courteous", "passed": False, "message": "contains forbidden 'idiot'"},
+            "check": {
+                "name": "courteous",
+                "passed": False,
+                "message": "contains forbidden 'idiot'",
+            },
         }
     ]

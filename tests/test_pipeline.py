@@ -35,7 +35,12 @@ def test_stages_feed_previous_and_fallback_stands_in(run_paradigm: Callable[...,
     assert [s["name"] for s in ran.report["stages"]] == ["gather", "theorise", "critique"]
     assert ran.report["stages"][0]["outputs"] == ["paper on tides", "no industry data on tides"]
     assert ran.report["outputs"] == [ran.agent("critic").output]
-    assert [a["stage"] for a in ran.report["agents"]] == ["gather", "gather", "theorise", "critique"]
+    assert [a["stage"] for a in ran.report["agents"]] == [
+        "gather",
+        "gather",
+        "theorise",
+        "critique",
+    ]
 
 
 def test_failed_stage_skips_the_rest(run_paradigm: Callable[..., Ran]) -> None:

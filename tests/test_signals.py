@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from proc_utils import is_running
 
 SLEEPER = (
@@ -73,7 +72,12 @@ def test_signal_writes_partial_report_and_kills_processes(tmp_path: Path, signum
     assert data["status"] == "interrupted"
     assert data["exit_code"] == 130
     statuses = {a["instance"]: a["status"] for a in data["agents"]}
-    assert statuses == {"one": "cancelled", "two": "cancelled", "quick": "passed", "later": "skipped"}
+    assert statuses == {
+        "one": "cancelled",
+        "two": "cancelled",
+        "quick": "passed",
+        "later": "skipped",
+    }
     for line in pids.read_text().splitlines():
         for pid in map(int, line.split()):
             assert not is_running(pid), f"process {pid} survived the interrupt"

@@ -49,4 +49,10 @@ def describe_require(require: Require, passed: int, total: int) -> str:
 
 def base_context(graph: TaskGraph) -> dict[str, Any]:
     """The template context every agent starts from."""
-    return {"input": graph.input, "vars": dict(graph.vars), "previous": [], "stages": {}, "agents": {}}
+    return {
+        "input": graph.input,
+        "vars": dict(graph.vars),
+        "previous": [],
+        "stages": {},
+        "agents": {},
+    }

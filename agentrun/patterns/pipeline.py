@@ -64,7 +64,8 @@ async def _run_stage(
     limit = outer
     if stage.timeout is not None:
         limit = Limit.tightest(
-            outer, Limit(ctx.now() + stage.timeout, f"stage timeout of {format_duration(stage.timeout)}")
+            outer,
+            Limit(ctx.now() + stage.timeout, f"stage timeout of {format_duration(stage.timeout)}"),
         )
     items: list[Any] = list(context["previous"]) if stage.for_each else [None]
     plan: list[tuple[str, str, dict[str, Any]]] = []
@@ -86,7 +87,14 @@ async def _run_stage(
     async with asyncio.TaskGroup() as group:
         tasks = [
             group.create_task(
-                run_agent(ctx, name, instance=instance, stage=stage.name, context=stage_context, outer=limit)
+                run_agent(
+                    ctx,
+                    name,
+                    instance=instance,
+                    stage=stage.name,
+                    context=stage_context,
+                    outer=limit,
+                )
             )
             for name, instance, stage_context in plan
         ]
@@ -101,14 +109,15 @@ async def _run_stage(
     context["stages"] = {**context["stages"], stage.name: {"outputs": list(outputs)}}
     if not stage.for_each:
         context["agents"] = {**context["agents"], **{r.name: {"output": r.output} for r in results}}
-    result = StageResult(
-        stage.name, status, tuple(i for _, i, _ in plan), outputs, duration
-    )
+    result = StageResult(stage.name, status, tuple(i for _, i, _ in plan), outputs, duration)
     if ok:
         return result, None
     if not results:
         return result, f"stage {stage.name!r} had no items: the previous stage produced no output"
-    return result, f"stage {stage.name!r} failed: {describe_require(stage.require, passed, len(results))}"
+    return (
+        result,
+        f"stage {stage.name!r} failed: {describe_require(stage.require, passed, len(results))}",
+    )
 
 
 def _failed_status(results: list[AgentResult], limit: Limit | None, ctx: RunContext) -> AgentStatus:
@@ -122,7 +131,10 @@ def _skip(ctx: RunContext, stage: StageNode, labels: dict[tuple[str, str], str])
     instances = tuple(labels[(stage.name, name)] for name in stage.agents)
     for name, instance in zip(stage.agents, instances, strict=True):
         skipped = AgentResult(
-            name=name, instance=instance, stage=stage.name, status=AgentStatus.SKIPPED,
+            name=name,
+            instance=instance,
+            stage=stage.name,
+            status=AgentStatus.SKIPPED,
             error="an earlier stage failed",
         )
         ctx.emit(AgentFinished, result=skipped)

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from agentrun.errors import UsageError
+from agentrun.providers.anthropic import open_anthropic_session
 from agentrun.providers.base import ProviderFactory, ProviderSession
 from agentrun.providers.command import open_command_session
 from agentrun.providers.function import open_python_session
 from agentrun.providers.mock import open_mock_session
+from agentrun.providers.openai import open_openai_session
+from agentrun.providers.webhook import open_http_session
 from agentrun.spec import ProviderEntry
 
 __all__ = ["PROVIDERS", "open_session", "register_provider"]
@@ -63,3 +66,6 @@ def open_session(type_name: str, entry: ProviderEntry | None) -> ProviderSession
 register_provider("mock", open_mock_session)
 register_provider("command", open_command_session)
 register_provider("python", open_python_session)
+register_provider("openai", open_openai_session)
+register_provider("anthropic", open_anthropic_session)
+register_provider("http", open_http_session)

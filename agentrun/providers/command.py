@@ -150,7 +150,7 @@ async def _terminate_group(process: asyncio.subprocess.Process) -> None:
             await process.wait()
             # Signals are delivered asynchronously: wait until the group's last live
             # member is really gone, so "cancelled" means no process is left running.
-            while _group_alive(process.pid):
+            while _group_alive(process.pid):  # noqa: ASYNC110 (no event tells us; poll /proc)
                 await asyncio.sleep(0.005)
     except TimeoutError:
         pass  # the leader is dead and reaped; a stray descendant still holds the pipes

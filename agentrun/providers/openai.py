@@ -1,0 +1,166 @@
+"""``openai``: any OpenAI-compatible ``/chat/completions`` (OpenAI, vLLM, Ollama, llama.cpp)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from agentrun.errors import ProviderError, UsageError
+from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.http_common import (
+    HttpSession,
+    describe,
+    parse_json,
+    status_error,
+    transport_error,
+)
+from agentrun.spec import ProviderEntry
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def repair_message(violations: tuple[str, ...]) -> str:
+    """The user turn that asks a model to fix an answer that broke imperatives."""
+    broken = "\n".join(f"- {v}" for v in violations)
+    return (
+        "Your previous answer did not meet these requirements:\n"
+        f"{broken}\n"
+        "Write a new answer that meets all of them."
+    )
+
+
+def chat_messages(request: Request, *, system_in_messages: bool = True) -> list[dict[str, str]]:
+    """The conversation of one attempt; after a violation it continues with the rejected
+    answer and a message naming what it broke, so the retry is a repair."""
+    messages = []
+    if system_in_messages and request.system:
+        messages.append({"role": "system", "content": request.system})
+    messages.append({"role": "user", "content": request.prompt})
+    if request.rejected is not None and request.violations:
+        messages.append({"role": "assistant", "content": request.rejected})
+        messages.append({"role": "user", "content": repair_message(request.violations)})
+    return messages
+
+
+def require_model(options: ClientOptions) -> str:
+    """The model an LLM agent asks for.
+
+    Raises:
+        UsageError: neither the agent, ``defaults`` nor the provider entry names one.
+    """
+    model = options.model or options.fields.get("model")
+    if not model:
+        raise UsageError(
+            f"agent {options.agent!r} has no model for provider {options.provider!r}: "
+            "set model on the agent, in defaults or on the provider"
+        )
+    return str(model)
+
+
+class OpenAIClient:
+    """One agent's chat completions, streamed or not."""
+
+    def __init__(self, options: ClientOptions, session: HttpSession) -> None:
+        base_url = str(options.fields.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self._url = f"{base_url}/chat/completions"
+        self._session = session
+        self._who = describe(options)
+        self._model = require_model(options)
+        self._stream = bool(options.fields.get("stream"))
+        key = options.fields.get("api_key")
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._extra: dict[str, Any] = {}
+        if options.temperature is not None:
+            self._extra["temperature"] = options.temperature
+        if options.max_tokens is not None:
+            self._extra["max_tokens"] = options.max_tokens
+
+    async def complete(self, request: Request) -> Reply:
+        """Send one chat completion and return its text and usage."""
+        body: dict[str, Any] = {
+            "model": self._model,
+            "messages": chat_messages(request),
+            **self._extra,
+        }
+        try:
+            if self._stream:
+                body["stream"] = True
+                body["stream_options"] = {"include_usage": True}
+                return await self._streamed(body, request)
+            response = await self._session.http.post(self._url, json=body, headers=self._headers)
+        except httpx.TransportError as exc:
+            raise transport_error(self._who, exc) from None
+        if response.status_code >= 300:
+            raise status_error(self._who, response, response.content)
+        return self._reply(parse_json(self._who, response.content, response.status_code))
+
+    def _reply(self, data: Any) -> Reply:
+        try:
+            choice = data["choices"][0]
+        except (KeyError, IndexError, TypeError):
+            raise ProviderError(f"{self._who}: reply has no choices") from None
+        message = choice.get("message") or {}
+        text = message.get("content")
+        if not isinstance(text, str):
+            raise ProviderError(f"{self._who}: reply has no message content")
+        usage = data.get("usage") or {}
+        return Reply(
+            text,
+            self._session.usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
+            if usage
+            else None,
+        )
+
+    async def _streamed(self, body: dict[str, Any], request: Request) -> Reply:
+        pieces: list[str] = []
+        usage: dict[str, Any] = {}
+        finished = False
+        async with self._session.http.stream(
+            "POST", self._url, json=body, headers=self._headers
+        ) as response:
+            if response.status_code >= 300:
+                raise status_error(self._who, response, await response.aread())
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    finished = True
+                    break
+                chunk = self._chunk(payload)
+                if chunk.get("usage"):
+                    usage = chunk["usage"]
+                for choice in chunk.get("choices") or ():
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        pieces.append(piece)
+                        if request.on_delta is not None:
+                            request.on_delta(piece)
+                    if choice.get("finish_reason"):
+                        finished = True
+        if not finished:
+            raise ProviderError(f"{self._who}: the stream ended before the reply was complete")
+        return Reply(
+            "".join(pieces),
+            self._session.usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
+            if usage
+            else None,
+        )
+
+    def _chunk(self, payload: str) -> dict[str, Any]:
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            raise ProviderError(f"{self._who}: malformed stream chunk: {payload[:80]!r}") from None
+        return chunk if isinstance(chunk, dict) else {}
+
+
+def open_openai_session(entry: ProviderEntry | None) -> ProviderSession:
+    """One pooled client for an ``openai`` provider entry."""
+    return HttpSession(entry, OpenAIClient)

@@ -1,0 +1,101 @@
+"""``http``: send JSON to any service (a bot under test, a webhook); take a field of the reply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from agentrun.errors import ProviderError, UsageError
+from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.http_common import HttpSession, describe, status_error, transport_error
+from agentrun.spec import ProviderEntry
+from agentrun.templates import TemplateEngine
+
+
+class WebhookClient:
+    """One agent's requests to an HTTP service."""
+
+    def __init__(self, options: ClientOptions, session: HttpSession) -> None:
+        url = options.fields.get("url")
+        if not url:
+            raise UsageError(f"agent {options.agent!r}: an http agent needs a url")
+        self._url = str(url)
+        self._method = str(options.fields.get("method") or "POST")
+        self._headers = dict(options.fields.get("headers") or {})
+        self._body: Any = options.fields.get("body")
+        path = options.fields.get("output_path")
+        self._path = str(path).split(".") if path else []
+        self._templates = options.templates
+        self._session = session
+        self._who = describe(options)
+
+    async def complete(self, request: Request) -> Reply:
+        """Send the rendered body and return the chosen field of the reply."""
+        url = self._templates.render(self._url, request.context)
+        payload = self._payload(request)
+        try:
+            response = await self._session.http.request(
+                self._method,
+                url,
+                json=payload if self._method != "GET" else None,
+                headers=self._headers,
+            )
+        except httpx.TransportError as exc:
+            raise transport_error(self._who, exc) from None
+        if response.status_code >= 300:
+            raise status_error(self._who, response, response.content)
+        return Reply(self._extract(response))
+
+    def _payload(self, request: Request) -> Any:
+        if self._body is None:
+            return {"prompt": request.prompt, "agent": request.agent, "attempt": request.attempt}
+        if isinstance(self._body, str):
+            rendered = self._templates.render(self._body, request.context)
+            try:
+                return json.loads(rendered)
+            except ValueError:
+                return rendered  # a plain string body is sent as a JSON string
+        return _render_tree(self._body, self._templates, request.context)
+
+    def _extract(self, response: httpx.Response) -> str:
+        try:
+            data = response.json()
+        except ValueError:
+            if self._path:
+                raise ProviderError(
+                    f"{self._who}: reply is not JSON, cannot read {'.'.join(self._path)}"
+                ) from None
+            return response.text
+        for part in self._path:
+            if isinstance(data, Mapping) and part in data:
+                data = data[part]
+            elif (
+                isinstance(data, list)
+                and part.lstrip("-").isdigit()
+                and -len(data) <= int(part) < len(data)
+            ):
+                data = data[int(part)]
+            else:
+                raise ProviderError(
+                    f"{self._who}: reply has no {'.'.join(self._path)} (missing {part!r})"
+                )
+        return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+
+
+def _render_tree(value: Any, templates: TemplateEngine, context: Mapping[str, Any]) -> Any:
+    """Render every string inside a JSON-like body."""
+    if isinstance(value, str):
+        return templates.render(value, context)
+    if isinstance(value, Mapping):
+        return {k: _render_tree(v, templates, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_tree(v, templates, context) for v in value]
+    return value
+
+
+def open_http_session(entry: ProviderEntry | None) -> ProviderSession:
+    """One pooled client for an ``http`` provider entry."""
+    return HttpSession(entry, WebhookClient)
