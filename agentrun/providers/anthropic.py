@@ -15,7 +15,7 @@ from agentrun.providers.http_common import (
     status_error,
     transport_error,
 )
-from agentrun.providers.openai import chat_messages, require_model
+from agentrun.providers.openai import chat_messages, model_of
 from agentrun.spec import ProviderEntry
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -32,7 +32,7 @@ class AnthropicClient:
         self._url = f"{base_url}/v1/messages"
         self._session = session
         self._who = describe(options)
-        self._model = require_model(options)
+        self._model = model_of(options)
         self._headers = {"anthropic-version": API_VERSION}
         key = options.fields.get("api_key")
         if key:
@@ -44,10 +44,11 @@ class AnthropicClient:
     async def complete(self, request: Request) -> Reply:
         """Send one message and return the text of its reply."""
         body: dict[str, Any] = {
-            "model": self._model,
             "messages": chat_messages(request, system_in_messages=False),
             **self._extra,
         }
+        if self._model is not None:
+            body["model"] = self._model
         if request.system:
             body["system"] = request.system
         try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from agentrun.errors import ProviderError, UsageError
+from agentrun.errors import ProviderError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
 from agentrun.providers.http_common import (
     HttpSession,
@@ -44,19 +44,14 @@ def chat_messages(request: Request, *, system_in_messages: bool = True) -> list[
     return messages
 
 
-def require_model(options: ClientOptions) -> str:
-    """The model an LLM agent asks for.
+def model_of(options: ClientOptions) -> str | None:
+    """The model an LLM agent asks for: the agent's or defaults', else its provider entry's.
 
-    Raises:
-        UsageError: neither the agent, ``defaults`` nor the provider entry names one.
+    Without one the request carries no model: some servers (llama.cpp) need none, and
+    the others answer with their own clear message.
     """
     model = options.model or options.fields.get("model")
-    if not model:
-        raise UsageError(
-            f"agent {options.agent!r} has no model for provider {options.provider!r}: "
-            "set model on the agent, in defaults or on the provider"
-        )
-    return str(model)
+    return str(model) if model else None
 
 
 class OpenAIClient:
@@ -67,7 +62,7 @@ class OpenAIClient:
         self._url = f"{base_url}/chat/completions"
         self._session = session
         self._who = describe(options)
-        self._model = require_model(options)
+        self._model = model_of(options)
         self._stream = bool(options.fields.get("stream"))
         key = options.fields.get("api_key")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -79,11 +74,9 @@ class OpenAIClient:
 
     async def complete(self, request: Request) -> Reply:
         """Send one chat completion and return its text and usage."""
-        body: dict[str, Any] = {
-            "model": self._model,
-            "messages": chat_messages(request),
-            **self._extra,
-        }
+        body: dict[str, Any] = {"messages": chat_messages(request), **self._extra}
+        if self._model is not None:
+            body["model"] = self._model
         try:
             if self._stream:
                 body["stream"] = True
