@@ -121,9 +121,18 @@ async def _attempts(
     violations: tuple[str, ...] = ()
     last = node.retries + 1
     for number in range(1, last + 1):
-        record, retryable, fatal, retry_after = await _attempt(
-            ctx, node, instance, context, number, agent_limit, rejected, violations
-        )
+        begun = ctx.now()
+        try:
+            record, retryable, fatal, retry_after = await _attempt(
+                ctx, node, instance, context, number, agent_limit, rejected, violations
+            )
+        except asyncio.CancelledError:
+            # The attempt in flight is part of the story: it started, then was cancelled.
+            cancelled = AttemptRecord(
+                number, AgentStatus.CANCELLED, ctx.now() - begun, error="cancelled"
+            )
+            attempts.append(cancelled)
+            raise
         attempts.append(record)
         if record.status is AgentStatus.PASSED:
             return AgentStatus.PASSED, None
@@ -230,7 +239,8 @@ async def _attempt(
         if ticket is not None and limiter is not None:
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
-    checks = await _check(ctx, node, instance, number, reply.text, duration, attempt_context)
+    check_context = {**attempt_context, "prompt": request.prompt}
+    checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
     broken = [c for c in checks if c.is_violation]
     if broken:
         error = "broke " + "; ".join(f"{c.name} ({c.message})" for c in broken)

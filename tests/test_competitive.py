@@ -39,6 +39,9 @@ def test_first_valid_output_wins_and_losers_are_cancelled(run_paradigm: Callable
         "stuck": "cancelled",
     }
     assert ran.result.outputs == ("42",)
+    for loser in ("slow", "stuck"):
+        [attempt] = ran.agent(loser).attempts  # the attempt in flight is recorded, cancelled
+        assert (attempt.status.value, attempt.error) == ("cancelled", "cancelled")
     assert ran.result.exit_code == 0
     assert ran.result.duration_s < 5  # the 10 s racer did not hold the run
 
@@ -80,6 +83,7 @@ def test_losing_process_tree_is_killed(run_paradigm: Callable[..., Ran], tmp_pat
         f"""
         pattern: competitive
         vars: {{py: "{sys.executable}", pidfile: "{pidfile}", program: {json.dumps(LOSER)}}}
+        defaults: {{timeout: 30s}}  # a broken race fails the test instead of hanging it
         agents:
           loser:
             provider: command

@@ -28,6 +28,7 @@ def _context(inp: CheckInput) -> dict[str, Any]:
     return {
         "agent": inp.agent,
         "input": inp.context.get("input", ""),
+        "prompt": inp.context.get("prompt", ""),
         "vars": inp.context.get("vars", {}),
         "previous": inp.context.get("previous", []),
         "duration_s": inp.duration_s,
@@ -138,8 +139,8 @@ def compile_python(
     """``python``: ``package.module:function`` returning a bool or ``(bool, reason)``.
 
     The function is called as ``fn(output)``, or ``fn(output, context)`` when it
-    takes two positional arguments; ``context`` holds agent, input, vars,
-    previous and duration_s. Sync functions run in a daemon thread, async ones on
+    takes two positional arguments; ``context`` holds agent, input, prompt,
+    vars, previous and duration_s. Sync functions run in a daemon thread, async ones on
     the loop; both are bounded by the imperative's ``timeout``.
     """
     assert spec.python is not None
