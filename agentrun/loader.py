@@ -10,6 +10,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -46,6 +47,7 @@ def load_paradigm(
     env: Mapping[str, str] | None = None,
     for_run: bool = True,
     extra_vars: Collection[str] = (),
+    offline: bool = False,
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -55,6 +57,8 @@ def load_paradigm(
         for_run: when false (``agentrun validate``), a missing environment variable
             is a warning instead of an error.
         extra_vars: names given with ``--var``; templates may use them as ``vars.NAME``.
+        offline: the run swaps network providers for the mock (``--mock``), so their
+            missing variables are warnings.
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -63,7 +67,7 @@ def load_paradigm(
         SpecError: the file cannot be read or is invalid; holds every problem found.
     """
     text = _read(path)
-    return load_text(text, path, env=env, for_run=for_run, extra_vars=extra_vars)
+    return load_text(text, path, env=env, for_run=for_run, extra_vars=extra_vars, offline=offline)
 
 
 def load_text(
@@ -73,6 +77,7 @@ def load_text(
     env: Mapping[str, str] | None = None,
     for_run: bool = True,
     extra_vars: Collection[str] = (),
+    offline: bool = False,
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -94,10 +99,15 @@ def load_text(
         raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
 
     tree = interpolate_tree(parsed.data, os.environ if env is None else env)
-    level = Severity.ERROR if for_run else Severity.WARNING
     for loc, name in tree.missing:
         pos = positions.locate(loc)
+        provider = _network_provider_at(parsed.data, loc)
         message = f"environment variable {name} is not set"
+        if provider is not None:
+            message += f" (needed by provider {provider!r}; --mock runs without it)"
+        # validate needs no secrets, and --mock never uses a network provider's settings.
+        optional = not for_run or (offline and provider is not None)
+        level = Severity.WARNING if optional else Severity.ERROR
         problems.append(Problem(where, pos.line, pos.column, message, level))
     for loc, message in tree.invalid:
         pos = positions.locate(loc)
@@ -125,6 +135,29 @@ def load_text(
         secrets=tree.secrets,
         positions=positions,
     )
+
+
+_NETWORK_TYPES = frozenset({"openai", "anthropic", "http"})
+
+
+def _network_provider_at(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
+    """The network provider whose settings hold ``loc`` (an entry, or an agent naming a
+    network type directly), or ``None``."""
+    if len(loc) < 2 or loc[0] not in ("providers", "agents"):
+        return None
+    section = data.get(loc[0])
+    owner = section.get(loc[1]) if isinstance(section, dict) else None
+    if not isinstance(owner, dict):
+        return None
+    if loc[0] == "providers":
+        return str(loc[1]) if owner.get("type") in _NETWORK_TYPES else None
+    if len(loc) > 2 and loc[2] in ("base_url", "api_key", "url", "headers"):
+        provider = owner.get("provider")
+        entries = data.get("providers")
+        entry = entries.get(provider) if isinstance(entries, dict) else None
+        kind = entry.get("type") if isinstance(entry, dict) else provider
+        return str(provider) if kind in _NETWORK_TYPES else None
+    return None
 
 
 def _read(path: Path) -> str:

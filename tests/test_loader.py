@@ -81,6 +81,7 @@ def test_validate_mode_turns_missing_variables_into_warnings() -> None:
     loaded = load_paradigm(path, env={}, for_run=False)
     assert [str(w) for w in loaded.warnings] == [
         f"{path}:20:14: warning: environment variable OPENAI_API_KEY is not set"
+        " (needed by provider 'llm'; --mock runs without it)"
     ]
     assert loaded.warnings[0].severity is Severity.WARNING
     assert loaded.spec.providers["llm"].api_key == ""
@@ -89,7 +90,10 @@ def test_validate_mode_turns_missing_variables_into_warnings() -> None:
 
 def test_missing_variable_is_an_error_for_a_run() -> None:
     path = DATA / "good" / "research.yaml"
-    assert problems_of(path, env={}) == ["20:14: environment variable OPENAI_API_KEY is not set"]
+    assert problems_of(path, env={}) == [
+        "20:14: environment variable OPENAI_API_KEY is not set"
+        " (needed by provider 'llm'; --mock runs without it)"
+    ]
 
 
 def test_merge_keys_and_extra_vars() -> None:
@@ -237,4 +241,21 @@ def test_alias_bombs_are_stopped() -> None:
     assert parsed.data is None
     assert [message for _, message in parsed.problems] == [
         "more than 100000 values once aliases are expanded"
+    ]
+
+
+def test_offline_run_needs_no_network_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "pattern: independent\n"
+        "providers:\n  llm: {type: openai, api_key: '${NO_SUCH_KEY}'}\n"
+        "agents:\n  a: {provider: llm, model: m}\n"
+        "  b: {provider: mock, output: '${NO_SUCH_TEXT}'}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_paradigm(path, env={}, offline=True)
+    # the mock's own variable is still needed; the swapped provider's key is not
+    assert [str(p).split(": ", 1)[1] for p in info.value.problems] == [
+        "warning: environment variable NO_SUCH_KEY is not set (needed by provider 'llm'; --mock runs without it)",
+        "environment variable NO_SUCH_TEXT is not set",
     ]
