@@ -35,6 +35,23 @@ class Ran:
         return {a.instance: a.status.value for a in self.result.agents}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--integration",
+        action="store_true",
+        help="also run tests marked integration (a real model server; see `make integration`)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--integration"):
+        return
+    skip = pytest.mark.skip(reason="needs --integration (run `make integration`)")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def write_paradigm(tmp_path: Path) -> Callable[[str], Path]:
     """Write dedented YAML to ``paradigm.yaml`` in a temporary folder and return its path."""
