@@ -21,6 +21,8 @@ from agentrun.loader import LoadedParadigm, load_paradigm
 from agentrun.redact import Redactor
 from agentrun.report.event_log import EventLog
 from agentrun.report.json_report import render_report
+from agentrun.report.junit import render_junit
+from agentrun.report.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
 from agentrun.results import RunResult
 
 PARADIGM_SUFFIXES = (".yaml", ".yml")
@@ -40,6 +42,8 @@ class RunOptions:
     """Where to write the JSON report; ``-`` for standard output."""
     events: str | None = None
     """Where to write the JSONL event log."""
+    junit: str | None = None
+    """Where to write the JUnit XML (one testcase per agent)."""
     display: str = "auto"
     max_concurrency: int | None = None
     deadline: float | None = None
@@ -48,7 +52,9 @@ class RunOptions:
     """Seed of the backoff jitter."""
 
 
-def load(path: Path, *, for_run: bool, variables: Mapping[str, str] | None = None) -> LoadedParadigm:
+def load(
+    path: Path, *, for_run: bool, variables: Mapping[str, str] | None = None
+) -> LoadedParadigm:
     """Load and validate one paradigm file.
 
     Raises:
@@ -83,6 +89,9 @@ def run(
     and the partial report is still written; the result's status is then
     ``interrupted``.
 
+    When ``env`` names a file in ``GITHUB_STEP_SUMMARY``, a Markdown summary of the
+    run is appended to it.
+
     Raises:
         SpecError: the paradigm is invalid.
         UsageError: an option is invalid or an output file cannot be written.
@@ -90,36 +99,65 @@ def run(
     options = options or RunOptions()
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    env = os.environ if env is None else env
     graph = compile_paradigm(path, options)
     redact = Redactor(graph.secrets)
     report_to_stdout = options.report == "-"
     shown_report = None if options.report in (None, "-") else options.report
     display = choose_display(
-        options.display,
-        stderr if report_to_stdout else stdout,
-        os.environ if env is None else env,
-        redact,
-        shown_report,
+        options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
     )
     bus = EventBus([display])
     base = str(graph.base_dir)
     if base not in sys.path:
         # `python` agents and checks name modules that sit beside the paradigm.
         sys.path.insert(0, base)
-    with ExitStack() as stack:
-        if options.events:
-            bus.add(EventLog(stack.enter_context(_open_output(options.events)), redact))
-        engine_options = EngineOptions(max_concurrency=options.max_concurrency, seed=options.seed)
-        result = _run_with_signals(graph, bus, engine_options)
+    try:
+        with ExitStack() as stack:
+            if options.events:
+                bus.add(EventLog(stack.enter_context(_open_output(options.events)), redact))
+            engine_options = EngineOptions(
+                max_concurrency=options.max_concurrency, seed=options.seed
+            )
+            result = _run_with_signals(graph, bus, engine_options)
+    finally:
+        # However the run ended, the terminal is given back (cursor shown, view closed).
+        display.close()
+    _write_outputs(result, options, redact, stdout, stderr, env)
+    return result
+
+
+def _write_outputs(
+    result: RunResult,
+    options: RunOptions,
+    redact: Redactor,
+    stdout: TextIO,
+    stderr: TextIO,
+    env: Mapping[str, str],
+) -> None:
+    """The JSON report, the JUnit XML and the GitHub step summary, as requested."""
     if options.report is not None:
         text = render_report(result, redact)
-        if report_to_stdout:
+        if options.report == "-":
             stdout.write(text)
             stdout.flush()
         else:
             with _open_output(options.report) as stream:
                 stream.write(text)
-    return result
+    if options.junit is not None:
+        with _open_output(options.junit) as stream:
+            stream.write(render_junit(result, redact))
+    step_summary = env.get(STEP_SUMMARY_VARIABLE)
+    if step_summary:
+        report = None if options.report in (None, "-") else options.report
+        try:
+            append_step_summary(Path(step_summary), result, redact, report)
+        except OSError as exc:
+            # The run's outcome stands: a CI nicety that cannot be written only warns.
+            stderr.write(
+                f"agentrun: warning: cannot write {STEP_SUMMARY_VARIABLE} "
+                f"({step_summary}): {exc.strerror or exc}\n"
+            )
 
 
 def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
@@ -178,7 +216,9 @@ def find_paradigms(paths: list[Path]) -> Iterator[Path]:
     """
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in PARADIGM_SUFFIXES and p.is_file())
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix in PARADIGM_SUFFIXES and p.is_file()
+            )
             if not found:
                 raise UsageError(f"no *.yaml or *.yml file under {path}")
             yield from found

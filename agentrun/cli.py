@@ -6,6 +6,7 @@ No YAML, no asyncio and no network here.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +14,11 @@ from typing import Annotated
 import typer
 
 from agentrun import __version__, api
-from agentrun.display import DISPLAY_MODES
+from agentrun.display import DISPLAY_MODES, make_console, styled_output
+from agentrun.display.problems import SourceCache, render_problems
 from agentrun.durations import parse_duration
 from agentrun.errors import AgentrunError, Severity, SpecError, UsageError
+from agentrun.graph_render import GRAPH_FORMATS, graph_mermaid, graph_tree
 from agentrun.graph_text import describe_graph
 from agentrun.spec import Paradigm
 
@@ -64,6 +67,9 @@ def run(
     events: Annotated[
         str | None, typer.Option("--events", help="Write every event as JSON lines here.")
     ] = None,
+    junit: Annotated[
+        str | None, typer.Option("--junit", help="Write JUnit XML here (one testcase per agent).")
+    ] = None,
     display: Annotated[
         str, typer.Option("--display", help=f"One of {', '.join(DISPLAY_MODES)}.")
     ] = "auto",
@@ -88,6 +94,7 @@ def run(
         mock=mock,
         report=report,
         events=events,
+        junit=junit,
         display=display,
         max_concurrency=max_concurrency,
         deadline=_parse_deadline(deadline),
@@ -102,10 +109,14 @@ def validate(
 ) -> int:
     """Check paradigm files without running them. Exit 0 all valid, 1 any invalid."""
     verdicts = api.validate(paths)
+    errors = styled_output(sys.stderr, os.environ)
+    warnings = styled_output(sys.stdout, os.environ)
+    sources = SourceCache()
     for verdict in verdicts:
         for problem in verdict.problems:
-            print(problem, file=sys.stderr if problem.severity is Severity.ERROR else sys.stdout)
-        print(f"{verdict.path}: {'ok' if verdict.valid else 'invalid'}")
+            out = errors if problem.severity is Severity.ERROR else warnings
+            render_problems([problem], out, sources)
+        print(f"{verdict.path}: {'ok' if verdict.valid else 'invalid'}", flush=True)
     invalid = sum(1 for v in verdicts if not v.valid)
     print(f"{len(verdicts) - invalid} valid, {invalid} invalid")
     return 1 if invalid else 0
@@ -123,11 +134,25 @@ def schema() -> int:
 @app.command()
 def graph(
     file: Annotated[Path, typer.Argument(help="The paradigm file.")],
-    mock: Annotated[bool, typer.Option("--mock", help="Show the graph as --mock would run it.")] = False,
+    mock: Annotated[
+        bool, typer.Option("--mock", help="Show the graph as --mock would run it.")
+    ] = False,
+    output_format: Annotated[
+        str, typer.Option("--format", help=f"One of {', '.join(GRAPH_FORMATS)}.")
+    ] = "text",
 ) -> int:
     """Print the compiled task graph with each agent's worst-case time."""
+    if output_format not in GRAPH_FORMATS:
+        raise UsageError(
+            f"--format must be one of {', '.join(GRAPH_FORMATS)}, got {output_format!r}"
+        )
     compiled = api.compile_paradigm(file, api.RunOptions(mock=mock), for_run=False)
-    print(describe_graph(compiled))
+    if output_format == "tree":
+        make_console(sys.stdout, os.environ).print(graph_tree(compiled))
+    elif output_format == "mermaid":
+        print(graph_mermaid(compiled))
+    else:
+        print(describe_graph(compiled))
     return 0
 
 
@@ -174,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"agentrun: error: {exc.format_message()}{hint}", file=sys.stderr)
         code = 2
     except SpecError as exc:
-        print(exc, file=sys.stderr)
+        render_problems(exc.problems, styled_output(sys.stderr, os.environ))
         code = exc.exit_code
     except AgentrunError as exc:
         print(f"agentrun: error: {exc}", file=sys.stderr)

@@ -38,7 +38,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["run", "x.yaml", "--bogus"], "agentrun: error: No such option: --bogus"),
-        (["run", "x.yaml", "--max-concurrency", "0"], "agentrun: error: Invalid value for '--max-concurrency'"),
+        (
+            ["run", "x.yaml", "--max-concurrency", "0"],
+            "agentrun: error: Invalid value for '--max-concurrency'",
+        ),
         (["frobnicate"], "agentrun: error: No such command 'frobnicate'."),
         ([], "agentrun: error: Missing command."),
     ],
@@ -57,13 +60,25 @@ def test_bad_flags_give_one_line_and_exit_2(
     ("extra", "message"),
     [
         (["--var", "novalue"], "agentrun: error: --var expects KEY=VALUE, got 'novalue'\n"),
-        (["--deadline", "soon"], "agentrun: error: --deadline: expected a duration such as 250ms, 30s or 2m, got 'soon'\n"),
-        (["--display", "fancy"], "agentrun: error: --display must be one of auto, plain, quiet, got 'fancy'\n"),
-        (["--input", "a", "--input-file", "b"], "agentrun: error: use either --input or --input-file, not both\n"),
+        (
+            ["--deadline", "soon"],
+            "agentrun: error: --deadline: expected a duration such as 250ms, 30s or 2m, got 'soon'\n",
+        ),
+        (
+            ["--display", "fancy"],
+            "agentrun: error: --display must be one of auto, live, plain, quiet, got 'fancy'\n",
+        ),
+        (
+            ["--input", "a", "--input-file", "b"],
+            "agentrun: error: use either --input or --input-file, not both\n",
+        ),
     ],
 )
 def test_bad_values_exit_2(
-    extra: list[str], message: str, write_paradigm: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+    extra: list[str],
+    message: str,
+    write_paradigm: Callable[[str], Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = write_paradigm(GOOD)
     code, _, err = run_cli(["run", str(path), *extra], capsys)
@@ -99,7 +114,12 @@ def test_invalid_paradigm_exits_2_with_location(
     code, out, err = run_cli(["run", str(path)], capsys)
     assert code == 2
     assert out == ""
-    assert err == (f"{path}:3:23: unknown key 'promt' in agent 'a' (did you mean 'prompt'?)\n")
+    # The location line first (exactly), then the offending line with a caret under column 23.
+    assert err.splitlines() == [
+        f"{path}:3:23: unknown key 'promt' in agent 'a' (did you mean 'prompt'?)",
+        "    3 |   a: {provider: mock, promt: hi}",
+        "      |                       ^",
+    ]
     assert "Traceback" not in err
 
 
@@ -128,12 +148,16 @@ def test_schema_is_valid_and_accepts_a_paradigm(capsys: pytest.CaptureFixture[st
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     validator.validate(yaml.safe_load(GOOD))
-    errors = list(validator.iter_errors({"pattern": "independent", "agents": {"a": {"promt": "x"}}}))
+    errors = list(
+        validator.iter_errors({"pattern": "independent", "agents": {"a": {"promt": "x"}}})
+    )
     assert errors, "the schema must reject unknown keys too"
     assert "Time limit of one attempt" in json.dumps(schema)  # field docstrings are descriptions
 
 
-def test_graph_shows_worst_case(write_paradigm: Callable[[str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_shows_worst_case(
+    write_paradigm: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_paradigm(
         """
         pattern: pipeline

@@ -1,10 +1,16 @@
-"""Plain display: one line per meaningful event, no control codes; readable in a CI log."""
+"""Plain display: one line per meaningful event, no control codes; readable in a CI log.
+
+Every line starts with the seconds since the run started, then the agent
+instance, so ``grep theorist`` or ``grep ' violated'`` picks a story out of a log.
+Control characters in outputs and errors are escaped (``\\x1b``), so a log never
+holds an ESC byte.
+"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from agentrun.display.summary import SYMBOLS, summary_lines
+from agentrun.display.summary import SYMBOLS, printable, summary_lines
 from agentrun.durations import format_duration
 from agentrun.events import (
     AgentFinished,
@@ -40,8 +46,12 @@ class PlainDisplay:
         if text is not None:
             self._write([f"[{event.t:8.3f}s] {text}"])
 
+    def close(self) -> None:
+        """Nothing to release: every line is already written."""
+
     def _write(self, lines: list[str]) -> None:
-        self._stream.write(self._redact("\n".join(lines)) + "\n")
+        text = "\n".join(printable(self._redact(line)) for line in lines)
+        self._stream.write(text + "\n")
         self._stream.flush()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from agentrun.display.summary import summary_lines
+from agentrun.display.summary import printable, summary_lines
 from agentrun.events import Event, RunFinished
 from agentrun.redact import Redactor
 
@@ -21,5 +21,8 @@ class QuietDisplay:
         """Ignore everything but the end of the run."""
         if isinstance(event, RunFinished):
             lines = summary_lines(event.result, self._report_path)
-            self._stream.write(self._redact("\n".join(lines)) + "\n")
+            self._stream.write("\n".join(printable(self._redact(line)) for line in lines) + "\n")
             self._stream.flush()
+
+    def close(self) -> None:
+        """Nothing to release."""

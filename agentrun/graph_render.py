@@ -1,0 +1,210 @@
+"""Drawings of the compiled task graph: a Rich tree and a Mermaid flowchart.
+
+Both show the same things as :func:`agentrun.graph_text.describe_graph`: stages
+(or the racers), each agent with its provider and time budget, its
+imperatives, the judges those imperatives call, its fallback chain, and the
+pattern-level fallbacks. Nothing here runs or prints anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from rich.tree import Tree
+
+from agentrun.durations import format_duration
+from agentrun.graph import TaskGraph
+from agentrun.graph_text import budget_text, group_label, stage_text, title_text
+
+GRAPH_FORMATS = ("text", "tree", "mermaid")
+
+# --------------------------------------------------------------------------- tree
+
+
+def graph_tree(graph: TaskGraph) -> Tree:
+    """The graph as a Rich tree: stages or racers, then agents with their rails."""
+    tree = Tree(Text(title_text(graph), style="bold"), guide_style="grey50")
+    if graph.pattern == "pipeline":
+        for stage in graph.stages:
+            branch = tree.add(
+                Text.assemble(("stage ", "bold"), (stage.name, "bold"), f" ({stage_text(stage)})")
+            )
+            for name in stage.agents:
+                _agent_branch(branch, graph, name, set())
+    else:
+        branch = tree.add(Text(f"{group_label(graph)} (all at once)", style="bold"))
+        for name in graph.run:
+            _agent_branch(branch, graph, name, set())
+    if graph.fallback:
+        rescue = tree.add(Text("if the pattern fails, try in order", style="bold"))
+        for name in graph.fallback:
+            _agent_branch(rescue, graph, name, set())
+    return tree
+
+
+def _agent_branch(
+    parent: Tree, graph: TaskGraph, name: str, seen: set[str], prefix: str = ""
+) -> None:
+    node = graph.agents[name]
+    branch = parent.add(
+        Text.assemble(
+            (prefix, "#E69F00"),
+            (name, "bold #56B4E9"),
+            f" [{node.provider}] {budget_text(graph, name)}; ",
+            (f"worst case {format_duration(graph.worst_case(name))}", "dim"),
+        )
+    )
+    for imperative in node.imperatives:
+        branch.add(Text.assemble(("◆ ", "#CC79A7"), imperative_text(graph, imperative)))
+    for judge in graph.judges_of(name):
+        branch.add(Text.assemble(("⚖ judged by ", "#E69F00"), (judge, "bold")))
+    if name in seen:
+        return  # validation forbids fallback cycles; this only guards the drawing
+    for index, fallback in enumerate(node.fallback, start=1):
+        _agent_branch(branch, graph, fallback, seen | {name}, f"↳ fallback {index}: ")
+
+
+def imperative_text(graph: TaskGraph, name: str) -> str:
+    """``cites_sources (contains_any)``, with ``, warning`` for a warning-only imperative."""
+    spec = graph.imperatives[name]
+    kind = spec.check
+    if spec.judge is not None:
+        kind = f"judge {spec.judge.agent}"
+    warning = ", warning" if spec.severity == "warning" else ""
+    return f"{name} ({kind}{warning})"
+
+
+# --------------------------------------------------------------------------- mermaid
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]")
+
+
+@dataclass(slots=True)
+class _Mermaid:
+    """Builds the flowchart text; hands out unique, sanitised node ids."""
+
+    graph: TaskGraph
+    lines: list[str] = field(default_factory=list)
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+    helpers: list[str] = field(default_factory=list)
+    """Fallback and judge agents, drawn once each, outside every subgraph."""
+
+    def node_id(self, kind: str, key: str) -> str:
+        """A Mermaid-safe id for ``(kind, key)``, the same one each time it is asked for."""
+        found = self.ids.get((kind, key))
+        if found is not None:
+            return found
+        base = f"{kind}_{_UNSAFE_ID.sub('_', key)}"
+        candidate, suffix = base, 1
+        while candidate in self.taken:
+            suffix += 1
+            candidate = f"{base}_{suffix}"
+        self.taken.add(candidate)
+        self.ids[(kind, key)] = candidate
+        return candidate
+
+    def agent_node(self, node_id: str, name: str, indent: str) -> None:
+        graph = self.graph
+        node = graph.agents[name]
+        parts = [
+            _label(name),
+            _label(f"[{node.provider}] {budget_text(graph, name)}"),
+            _label(f"worst case {format_duration(graph.worst_case(name))}"),
+        ]
+        if node.imperatives:
+            parts.append(_label("◆ " + ", ".join(node.imperatives)))
+        self.lines.append(f'{indent}{node_id}["{"<br/>".join(parts)}"]')
+
+    def rails(self, source: str, name: str) -> None:
+        """Fallback and judge edges from one agent node (helpers queued for drawing)."""
+        node = self.graph.agents[name]
+        for judge in self.graph.judges_of(name):
+            target = self.helper(judge)
+            self.lines.append(f"  {source} ==>|judged by| {target}")
+        for index, fallback in enumerate(node.fallback, start=1):
+            target = self.helper(fallback)
+            self.lines.append(f"  {source} -.->|fallback {index}| {target}")
+
+    def helper(self, name: str) -> str:
+        if ("helper", name) not in self.ids:
+            self.helpers.append(name)
+        return self.node_id("helper", name)
+
+
+def graph_mermaid(graph: TaskGraph) -> str:
+    """The graph as a Mermaid ``flowchart``: stage subgraphs, agents, fallback edges
+    (dashed), judge edges (thick), imperatives in the agents' labels."""
+    chart = _Mermaid(graph)
+    chart.lines += ["flowchart TD", f"  %% {_comment(title_text(graph))}"]
+    chart.lines.append('  input(["input"])')
+    groups: list[tuple[str, str, tuple[str, ...]]] = []
+    if graph.pattern == "pipeline":
+        for stage in graph.stages:
+            label = f"stage {stage.name} · {stage_text(stage)}"
+            groups.append((chart.node_id("stage", stage.name), label, stage.agents))
+    else:
+        label = f"{group_label(graph)} (all at once) · {_rule(graph)}"
+        groups.append((chart.node_id("group", group_label(graph)), label, graph.run))
+    members: list[tuple[str, str]] = []
+    for group_id, label, agents in groups:
+        chart.lines.append(f'  subgraph {group_id}["{_label(label)}"]')
+        for name in agents:
+            node_id = chart.node_id("agent", f"{group_id}.{name}")
+            chart.agent_node(node_id, name, "    ")
+            members.append((node_id, name))
+        chart.lines.append("  end")
+    chart.lines.append('  output(["output"])')
+    chart.lines.append(f"  input --> {groups[0][0]}")
+    for (before, _, _), (after, _, _) in itertools.pairwise(groups):
+        chart.lines.append(f"  {before} --> {after}")
+    chart.lines.append(f"  {groups[-1][0]} --> output")
+    for node_id, name in members:
+        chart.rails(node_id, name)
+    if graph.fallback:
+        rescue_id = chart.node_id("group", "rescue")
+        chart.lines.append(f'  subgraph {rescue_id}["if the pattern fails, try in order"]')
+        rescuers = []
+        for name in graph.fallback:
+            node_id = chart.node_id("rescue", name)
+            chart.agent_node(node_id, name, "    ")
+            rescuers.append((node_id, name))
+        chart.lines.append("  end")
+        chart.lines.append(f"  {groups[-1][0]} -.->|pattern failed| {rescue_id}")
+        chart.lines.append(f"  {rescue_id} -.-> output")
+        for node_id, name in rescuers:
+            chart.rails(node_id, name)
+    drawn: set[str] = set()
+    while chart.helpers:
+        name = chart.helpers.pop(0)
+        if name in drawn:
+            continue
+        drawn.add(name)
+        node_id = chart.node_id("helper", name)
+        chart.agent_node(node_id, name, "  ")
+        chart.rails(node_id, name)
+    chart.lines += [
+        "  classDef helper stroke-dasharray: 4 3",
+        *(f"  class {chart.node_id('helper', name)} helper" for name in sorted(drawn)),
+    ]
+    return "\n".join(chart.lines)
+
+
+def _rule(graph: TaskGraph) -> str:
+    if graph.pattern == "competitive":
+        return "first valid output wins"
+    return f"require {graph.require}"
+
+
+def _label(text: str) -> str:
+    """Text safe inside a quoted Mermaid label (entity codes for the characters it parses)."""
+    for raw, safe in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(raw, safe)
+    return text
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())

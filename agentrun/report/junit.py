@@ -1,0 +1,209 @@
+"""The ``--junit`` XML: one testcase per agent, in the dialect GitHub Actions, GitLab and
+Jenkins read.
+
+Layout::
+
+    <testsuites name tests failures errors skipped time>
+      <testsuite name tests failures errors skipped time>     one per stage (pipeline),
+        <properties/>                                         else one for the paradigm
+        <testcase name=instance classname=suite time>
+          <failure message type="violated">  an imperative was broken (the thing under test)
+          <error message type="failed|timeout">  infrastructure: a crash, a provider down
+          <skipped message/>                  skipped, or cancelled (a race was lost)
+          <system-out>                        the output, truncated
+          <system-err>                        what happened on the way (attempts, fallbacks)
+
+An agent a fallback replaced passes: the pattern treated it as done, and the
+fallback is named in its ``system-err``. Every string goes through the
+Redactor, then loses the characters XML 1.0 cannot hold.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+
+from agentrun.redact import Redactor
+from agentrun.results import AgentResult, AgentStatus, RunResult
+
+MAX_OUTPUT = 4000
+"""Characters of an agent's output kept in ``system-out``."""
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ERRORS = frozenset({AgentStatus.FAILED, AgentStatus.TIMEOUT})
+_SKIPS = frozenset({AgentStatus.SKIPPED, AgentStatus.CANCELLED})
+
+
+def render_junit(result: RunResult, redact: Redactor) -> str:
+    """The JUnit XML of a run (also of an interrupted one) with every secret masked."""
+
+    def clean(text: str) -> str:
+        return _NOT_XML.sub("\ufffd", redact(text))
+
+    root = ET.Element("testsuites", name=clean(result.paradigm))
+    totals = _Counts()
+    for suite_name, agents, seconds in _suites(result):
+        suite = ET.SubElement(root, "testsuite", name=clean(suite_name))
+        properties = ET.SubElement(suite, "properties")
+        for key, value in _properties(result):
+            ET.SubElement(properties, "property", name=key, value=clean(value))
+        counts = _Counts()
+        for agent in agents:
+            kind = _testcase(suite, suite_name, agent, clean)
+            counts.add(kind)
+        counts.write(suite, seconds)
+        totals.merge(counts)
+    totals.write(root, result.duration_s)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+class _Counts:
+    """tests / failures / errors / skipped of a suite."""
+
+    def __init__(self) -> None:
+        self.values = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+
+    def add(self, kind: str | None) -> None:
+        self.values["tests"] += 1
+        if kind is not None:
+            self.values[kind] += 1
+
+    def merge(self, other: _Counts) -> None:
+        for key, value in other.values.items():
+            self.values[key] += value
+
+    def write(self, element: ET.Element, seconds: float) -> None:
+        for key, value in self.values.items():
+            element.set(key, str(value))
+        element.set("time", _seconds(seconds))
+
+
+def _suites(result: RunResult) -> list[tuple[str, list[AgentResult], float]]:
+    """(suite name, its agents, its time): a suite per stage for pipelines, else one."""
+    if result.pattern != "pipeline":
+        main = [a for a in result.agents if a.role != "rescue"]
+        rescue = [a for a in result.agents if a.role == "rescue"]
+        suites = [(result.paradigm, main, result.duration_s)]
+        if rescue:
+            # Pattern-level fallbacks run one after the other.
+            suites.append((f"{result.paradigm}.rescue", rescue, sum(a.duration_s for a in rescue)))
+        return suites
+    groups: dict[str | None, list[AgentResult]] = {stage.name: [] for stage in result.stages}
+    for agent in result.agents:
+        # No stage: a pattern-level fallback, or an agent an interruption kept from starting.
+        key = "rescue" if agent.role == "rescue" else agent.stage
+        groups.setdefault(key, []).append(agent)
+    durations = {stage.name: stage.duration_s for stage in result.stages}
+    suites = []
+    for name, agents in groups.items():
+        if name is None:
+            suites.append((result.paradigm, agents, 0.0))
+        elif name == "rescue":
+            seconds = sum(a.duration_s for a in agents)
+            suites.append((f"{result.paradigm}.rescue", agents, seconds))
+        else:
+            seconds = durations.get(name, _total(agents))
+            suites.append((f"{result.paradigm}.{name}", agents, seconds))
+    return suites
+
+
+def _properties(result: RunResult) -> list[tuple[str, str]]:
+    found = [("pattern", result.pattern), ("status", result.status.value)]
+    if result.winner:
+        found.append(("winner", result.winner))
+    if result.rescued_by:
+        found.append(("rescued_by", result.rescued_by))
+    if result.reason:
+        found.append(("reason", result.reason))
+    return found
+
+
+def _testcase(
+    suite: ET.Element, classname: str, agent: AgentResult, clean: Callable[[str], str]
+) -> str | None:
+    """Add one testcase; return the count it adds to (failures, errors, skipped) if any."""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        name=clean(agent.instance),
+        classname=clean(classname),
+        time=_seconds(agent.duration_s),
+    )
+    story = "\n".join(_story(agent))
+    kind: str | None = None
+    if agent.succeeded:
+        pass
+    elif agent.status is AgentStatus.VIOLATED:
+        kind = "failures"
+        element = ET.SubElement(
+            case, "failure", message=clean(_broken(agent)), type=agent.status.value
+        )
+        element.text = clean(story)
+    elif agent.status in _SKIPS:
+        kind = "skipped"
+        ET.SubElement(case, "skipped", message=clean(_skip_reason(agent)))
+    else:
+        kind = "errors"
+        message = agent.error or f"ended {agent.status.value}"
+        kind_name = agent.status.value if agent.status in _ERRORS else "unfinished"
+        element = ET.SubElement(case, "error", message=clean(message), type=kind_name)
+        element.text = clean(story)
+    if agent.output:
+        out = ET.SubElement(case, "system-out")
+        out.text = clean(_truncate(agent.output))
+    if story and (kind is None or kind == "skipped"):
+        err = ET.SubElement(case, "system-err")
+        err.text = clean(story)
+    return kind
+
+
+def _skip_reason(agent: AgentResult) -> str:
+    """``cancelled``, or ``skipped: an earlier stage failed``."""
+    status = agent.status.value
+    if not agent.error or agent.error == status:
+        return status
+    return f"{status}: {agent.error}"
+
+
+def _broken(agent: AgentResult) -> str:
+    """The imperatives the last attempt broke, ``name: message; ...``."""
+    broken = [c for c in agent.checks if c.is_violation]
+    if not broken:
+        return agent.error or "an imperative was broken"
+    return "; ".join(f"{c.name}: {c.message}" if c.message else c.name for c in broken)
+
+
+def _story(agent: AgentResult, indent: str = "") -> Iterable[str]:
+    """Each attempt with its verdicts, then each fallback tried, as plain lines."""
+    for attempt in agent.attempts:
+        line = (
+            f"{indent}attempt {attempt.number} {attempt.status.value} in {attempt.duration_s:.3f}s"
+        )
+        if attempt.error:
+            line += f": {attempt.error}"
+        yield line
+        for check in attempt.checks:
+            mark = "passed" if check.passed else ("broken" if check.is_violation else "warning")
+            note = f": {check.message}" if check.message else ""
+            yield f"{indent}  {check.name} {mark}{note}"
+    for fallback in agent.fallbacks:
+        yield f"{indent}fallback {fallback.name}: {fallback.status.value}"
+        yield from _story(fallback, indent + "  ")
+    if agent.replaced_by:
+        yield f"{indent}replaced by {agent.replaced_by}"
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_OUTPUT:
+        return text
+    return text[:MAX_OUTPUT] + f"\n… ({len(text) - MAX_OUTPUT} more characters in the report)"
+
+
+def _total(agents: list[AgentResult]) -> float:
+    return max((a.duration_s for a in agents), default=0.0)
+
+
+def _seconds(value: float) -> str:
+    return f"{max(value, 0.0):.3f}"
