@@ -14,6 +14,7 @@ from typing import TextIO
 
 from agentrun.display import choose_display
 from agentrun.engine import EngineOptions, execute
+from agentrun.envfile import layered_environment
 from agentrun.errors import Problem, SpecError, UsageError
 from agentrun.events import EventBus
 from agentrun.graph import TaskGraph, compile_graph
@@ -50,22 +51,56 @@ class RunOptions:
     """Replaces the paradigm's ``deadline``."""
     seed: int | None = None
     """Seed of the backoff jitter."""
+    env_file: str | None = None
+    """A ``KEY=VALUE`` file of variables for ``${VAR}`` interpolation."""
 
 
 def load(
-    path: Path, *, for_run: bool, variables: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    for_run: bool,
+    variables: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    env_file: str | None = None,
+    offline: bool = False,
 ) -> LoadedParadigm:
     """Load and validate one paradigm file.
 
+    ``${VAR}`` references see the process environment (or ``env``), over
+    ``env_file``, over a ``.env`` file beside the paradigm.
+
     Raises:
         SpecError: the file is invalid (every problem found).
+        UsageError: an env file cannot be read or parsed.
     """
-    return load_paradigm(path, for_run=for_run, extra_vars=tuple(variables or ()))
+    layered = layered_environment(
+        dict(os.environ if env is None else env), path, Path(env_file) if env_file else None
+    )
+    return load_paradigm(
+        path,
+        env=layered,
+        for_run=for_run,
+        extra_vars=tuple(variables or ()),
+        offline=offline,
+    )
 
 
-def compile_paradigm(path: Path, options: RunOptions, *, for_run: bool = True) -> TaskGraph:
+def compile_paradigm(
+    path: Path,
+    options: RunOptions,
+    *,
+    for_run: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> TaskGraph:
     """Load a paradigm and compile it into the graph ``run`` would execute."""
-    loaded = load(path, for_run=for_run, variables=options.variables)
+    loaded = load(
+        path,
+        for_run=for_run,
+        variables=options.variables,
+        env=env,
+        env_file=options.env_file,
+        offline=options.mock,
+    )
     return compile_graph(
         loaded,
         input_text=options.input_text,
@@ -100,7 +135,7 @@ def run(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     env = os.environ if env is None else env
-    graph = compile_paradigm(path, options)
+    graph = compile_paradigm(path, options, env=env)
     redact = Redactor(graph.secrets)
     report_to_stdout = options.report == "-"
     shown_report = None if options.report in (None, "-") else options.report

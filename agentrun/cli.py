@@ -61,6 +61,10 @@ def run(
     mock: Annotated[
         bool, typer.Option("--mock", help="Swap openai, anthropic and http providers for the mock.")
     ] = False,
+    env_file: Annotated[
+        str | None,
+        typer.Option("--env-file", help="Read KEY=VALUE variables for ${VAR} from this file."),
+    ] = None,
     report: Annotated[
         str | None, typer.Option("--report", help="Write the JSON report here (- for stdout).")
     ] = None,
@@ -99,6 +103,7 @@ def run(
         max_concurrency=max_concurrency,
         deadline=_parse_deadline(deadline),
         seed=seed,
+        env_file=env_file,
     )
     return api.run(file, options).exit_code
 
