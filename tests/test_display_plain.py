@@ -199,3 +199,15 @@ def test_each_status_has_its_own_symbol_and_style() -> None:
 )
 def test_printable(text: str, shown: str) -> None:
     assert printable(text) == shown
+
+
+def test_queue_and_limit_lines() -> None:
+    from agentrun.display.plain import describe
+    from agentrun.events import LimitChanged, Queued
+
+    assert describe(Queued(t=0.0, instance="a", attempt=1, provider="llm")) == (
+        "a  queued for a slot of provider llm"
+    )
+    assert describe(LimitChanged(t=0.0, provider="llm", limit=4)) == (
+        "provider llm: concurrency limit now 4"
+    )

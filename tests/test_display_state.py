@@ -197,3 +197,23 @@ def test_run_finished_reconciles_unstarted_pipeline_agents() -> None:
     assert state.running == {}
     assert state.done == state.total == 2
     assert sum(state.counts.values()) == 2
+
+
+def test_streamed_characters_show_until_tokens_arrive() -> None:
+    from agentrun.events import AttemptStarted, Streamed
+    from agentrun.results import Usage
+
+    state = RunState()
+    state.handle(RunStarted(t=0.0, paradigm="p", pattern="independent", agents=("a",)))
+    state.handle(AgentStarted(t=0.0, agent="a", instance="a", stage=None))
+    state.handle(AttemptStarted(t=0.0, instance="a", attempt=1))
+    state.handle(Streamed(t=0.1, instance="a", attempt=1, delta="Hello ", chars=6))
+    state.handle(Streamed(t=0.2, instance="a", attempt=1, delta="world", chars=11))
+    row = state.rows["a"]
+    assert row.streamed == 11
+    state.handle(AttemptStarted(t=0.3, instance="a", attempt=2))
+    assert row.streamed is None  # a new attempt streams from zero
+    done = AgentResult("a", "a", None, AgentStatus.PASSED, 0.4, output="x", usage=Usage(3, 4))
+    state.handle(AgentFinished(t=0.4, result=done))
+    assert row.tokens == 7
+    assert state.tokens == 7

@@ -19,6 +19,8 @@ from agentrun.events import (
     CheckDecided,
     Event,
     FallbackStarted,
+    LimitChanged,
+    Queued,
     Retrying,
     RunFinished,
     RunStarted,
@@ -80,6 +82,11 @@ def describe(event: Event) -> str | None:
             return f"{event.instance}  falling back on {event.fallback}"
         case WinnerChosen():
             return f"{event.instance}  WINNER; cancelling the other racers"
+        case Queued():
+            return f"{event.instance}  queued for a slot of provider {event.provider}"
+        case LimitChanged():
+            limit = "unlimited" if event.limit is None else str(event.limit)
+            return f"provider {event.provider}: concurrency limit now {limit}"
         case AgentFinished(result=result):
             symbol = SYMBOLS[result.status]
             detail = f" → replaced by {result.replaced_by}" if result.replaced_by else ""

@@ -28,6 +28,7 @@ from agentrun.events import (
     RunStarted,
     StageFinished,
     StageStarted,
+    Streamed,
     WinnerChosen,
 )
 from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
@@ -64,6 +65,8 @@ class AgentRow:
     replaced_by: str | None = None
     error: str | None = None
     tokens: int | None = None
+    streamed: int | None = None
+    """Characters streamed so far by the attempt in progress."""
     winner: bool = False
 
     def elapsed(self, now: float) -> float | None:
@@ -163,6 +166,10 @@ class RunState:
                     target.fallback = event.fallback
                     target.fallback_attempt = 0
                     self._set_status(target, AgentStatus.RUNNING)
+            case Streamed():
+                target = self._target(event.instance)
+                if target is not None:
+                    target.streamed = event.chars
             case WinnerChosen():
                 self.winner = event.instance
                 if (row := self.rows.get(event.instance)) is not None:
@@ -221,6 +228,7 @@ class RunState:
                 return  # a judge's attempt: shown through its verdict only
             row.fallback_attempt = event.attempt
         row.checks.clear()
+        row.streamed = None
         self._set_status(row, AgentStatus.RUNNING)
 
     def _agent_finished(self, result: AgentResult) -> None:

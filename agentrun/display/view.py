@@ -183,9 +183,18 @@ def agent_cells(row: AgentRow, options: ViewOptions, indent: str = "") -> tuple[
         Text(str(row.attempt) if row.attempt else ""),
         Text(clock_text(elapsed) if elapsed is not None else ""),
         checks_text(row.checks, options.clean),
-        Text(f"{row.tokens:,}" if row.tokens is not None else ""),
+        _volume(row),
         note_text(row, options.clean),
     )
+
+
+def _volume(row: AgentRow) -> Text:
+    """Tokens once reported; while a reply streams, the characters received so far."""
+    if row.tokens is not None:
+        return Text(f"{row.tokens:,}")
+    if row.streamed is not None:
+        return Text(f"{row.streamed:,} ch", style="dim")
+    return Text("")
 
 
 def checks_text(checks: Iterable[CheckResult], clean: Callable[[str], str]) -> Text:
