@@ -196,7 +196,10 @@ def _agent_node(name: str, agent: AgentSpec, spec: Paradigm, mock: bool) -> Agen
         provider = f"{provider} (mock)"
         stand_in = agent.mock.model_dump(exclude_none=True) if agent.mock else {}
         fields = stand_in
-    imperatives = list(defaults.imperatives or ())
+    judges = {i.judge.agent for i in spec.imperatives.values() if i.judge is not None}
+    # A judge's verdict ("PASS: ...") is not an answer to the task: the defaults'
+    # imperatives are for answers, so judges only carry the checks they name.
+    imperatives = [] if name in judges else list(defaults.imperatives or ())
     imperatives += [i for i in agent.imperatives or () if i not in imperatives]
 
     def pick(key: str) -> Any:

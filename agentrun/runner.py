@@ -240,7 +240,24 @@ async def _attempt(
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
     check_context = {**attempt_context, "prompt": request.prompt}
-    checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
+    try:
+        # Checks (a judge, a python function) are bounded by their own timeouts and
+        # also by the agent's: total_timeout and the deadline cover everything.
+        async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
+            checks = await _check(
+                ctx, node, instance, number, reply.text, duration, check_context
+            )
+    except TimeoutError:
+        assert agent_limit is not None
+        record = AttemptRecord(
+            number,
+            AgentStatus.TIMEOUT,
+            ctx.now() - begun,
+            reply.text,
+            f"{agent_limit.label} exceeded while checking imperatives",
+            usage=reply.usage,
+        )
+        return record, True, True, None
     broken = [c for c in checks if c.is_violation]
     if broken:
         error = "broke " + "; ".join(f"{c.name} ({c.message})" for c in broken)

@@ -97,6 +97,7 @@ def check_paradigm(paradigm: Paradigm) -> list[Finding]:
     checker.providers()
     checker.references()
     checker.fallback_cycles()
+    checker.judge_cycles()
     checker.pattern()
     checker.unused()
     return list(dict.fromkeys(checker.findings))
@@ -245,6 +246,30 @@ class _Checker:
                 fallback = self.p.agents[cycle[0]].fallback or []
                 loc = ("agents", cycle[0], "fallback", fallback.index(cycle[1]))
                 self.error(loc, "fallback cycle: " + " -> ".join((*cycle, cycle[0])))
+
+    def judge_cycles(self) -> None:
+        """A judge whose own checks lead back to it would judge itself forever."""
+        p = self.p
+        judges = {i.judge.agent for i in p.imperatives.values() if i.judge is not None}
+        edges: dict[str, list[str]] = {}
+        via: dict[tuple[str, str], str] = {}
+        for name, agent in p.agents.items():
+            inherited = [] if name in judges else list(p.defaults.imperatives or ())
+            for imperative in [*inherited, *(agent.imperatives or ())]:
+                spec = p.imperatives.get(imperative)
+                if spec is None or spec.judge is None or spec.judge.agent not in p.agents:
+                    continue
+                judge = spec.judge.agent
+                if judge == name:
+                    loc = ("imperatives", imperative, "judge", "agent")
+                    self.error(loc, f"agent {name!r} would judge itself through {imperative!r}")
+                elif judge not in edges.get(name, []):
+                    edges.setdefault(name, []).append(judge)
+                    via[(name, judge)] = imperative
+        for cycle in dict.fromkeys(_cycles(edges, list(p.agents))):
+            imperative = via[(cycle[0], cycle[1])]
+            loc = ("imperatives", imperative, "judge", "agent")
+            self.error(loc, "judge cycle: " + " -> ".join((*cycle, cycle[0])))
 
     def pattern(self) -> None:
         p = self.p

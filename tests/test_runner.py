@@ -179,3 +179,40 @@ def test_graph_worst_case(write_paradigm: Callable[[str], object]) -> None:
     assert graph.worst_case("b") == 5
     assert graph.worst_case("a") == 3 * 10 + 1 + 2 + 5
     assert graph.worst_case_total() == 38
+
+
+def test_the_deadline_bounds_imperative_checks_too(run_paradigm: Callable[..., Ran]) -> None:
+    ran = run_paradigm(
+        """
+        pattern: independent
+        deadline: 150ms
+        imperatives:
+          reviewed: {judge: {agent: slow_judge, rubric: anything}, timeout: 1m}
+        agents:
+          writer: {provider: mock, output: draft, imperatives: [reviewed]}
+          slow_judge: {provider: mock, hang: true, timeout: 1m}
+        """
+    )
+    writer = ran.agent("writer")
+    assert writer.status.value == "timeout"
+    assert writer.error == "deadline of 150ms exceeded while checking imperatives"
+    assert ran.result.duration_s < 5
+
+
+def test_judges_do_not_inherit_the_defaults_imperatives(run_paradigm: Callable[..., Ran]) -> None:
+    ran = run_paradigm(
+        """
+        pattern: independent
+        defaults: {imperatives: [long_answer, reviewed]}
+        imperatives:
+          long_answer: {min_length: 20}
+          reviewed: {judge: {agent: judge, rubric: 'is it long?'}}
+        agents:
+          writer: {provider: mock, output: "a sufficiently long answer"}
+          judge: {provider: mock, output: "PASS: long enough"}
+        """
+    )
+    writer = ran.agent("writer")
+    assert writer.status.value == "passed"
+    assert [c.name for c in writer.checks] == ["long_answer", "reviewed"]
+    assert writer.checks[1].message.startswith("PASS: long enough")
