@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from agentrun.collector import collector_tuned
 from agentrun.display import choose_display
 from agentrun.engine import EngineOptions, execute
 from agentrun.envfile import layered_environment
@@ -93,21 +94,22 @@ def compile_paradigm(
     env: Mapping[str, str] | None = None,
 ) -> TaskGraph:
     """Load a paradigm and compile it into the graph ``run`` would execute."""
-    loaded = load(
-        path,
-        for_run=for_run,
-        variables=options.variables,
-        env=env,
-        env_file=options.env_file,
-        offline=options.mock,
-    )
-    return compile_graph(
-        loaded,
-        input_text=options.input_text,
-        variables=options.variables,
-        deadline=options.deadline,
-        mock=options.mock,
-    )
+    with collector_tuned():
+        loaded = load(
+            path,
+            for_run=for_run,
+            variables=options.variables,
+            env=env,
+            env_file=options.env_file,
+            offline=options.mock,
+        )
+        return compile_graph(
+            loaded,
+            input_text=options.input_text,
+            variables=options.variables,
+            deadline=options.deadline,
+            mock=options.mock,
+        )
 
 
 def run(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentrun.checks.base import Check
+from agentrun.durations import format_duration
 from agentrun.events import Event, EventBus
 from agentrun.graph import TaskGraph
 from agentrun.limits import ProviderLimiter
@@ -20,16 +21,27 @@ from agentrun.templates import TemplateEngine
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """An absolute time limit (event-loop clock) and how to name it when it fires."""
+    """An absolute time limit (event-loop clock) and what to call it when it fires."""
 
     at: float
-    label: str
+    what: str
+    """``timeout``, ``total_timeout``, ``deadline``, ``stage timeout``."""
+    seconds: float
+    """The configured length, for messages."""
+
+    @property
+    def label(self) -> str:
+        """``timeout of 30s``: built only when a limit fires, never on the hot path."""
+        return f"{self.what} of {format_duration(self.seconds)}"
 
     @staticmethod
-    def tightest(*limits: Limit | None) -> Limit | None:
-        """The earliest of the given limits (``None`` entries ignored)."""
-        found = [limit for limit in limits if limit is not None and not math.isinf(limit.at)]
-        return min(found, key=lambda limit: limit.at) if found else None
+    def tightest(first: Limit | None, second: Limit | None) -> Limit | None:
+        """The earlier of two limits (``None`` and infinite ones ignored)."""
+        if first is None or math.isinf(first.at):
+            return None if second is None or math.isinf(second.at) else second
+        if second is None or second.at >= first.at:
+            return first
+        return second
 
 
 class RunContext:
@@ -60,12 +72,10 @@ class RunContext:
         self.streaming = streaming
         """Whether any agent streams, so attempts carry a callback for the pieces."""
         self.loop = asyncio.get_running_loop()
+        self.now: Callable[[], float] = self.loop.time
+        """The event-loop clock (the loop's own method: this runs several times per agent)."""
         self.started_at = self.loop.time()
         self._serial = itertools.count(1)
-
-    def now(self) -> float:
-        """The event-loop clock."""
-        return self.loop.time()
 
     def elapsed(self) -> float:
         """Seconds since the run started (the ``t`` of events)."""

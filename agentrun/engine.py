@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.collector import collector_tuned
 from agentrun.context import Limit, RunContext
-from agentrun.durations import format_duration
 from agentrun.events import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph import TaskGraph
 from agentrun.limits import ProviderLimiter
@@ -46,7 +46,11 @@ async def execute(
     A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent, waits
     for their cleanup, and returns a result whose status is ``interrupted``.
     """
-    options = options or EngineOptions()
+    with collector_tuned():
+        return await _execute(graph, bus, options or EngineOptions())
+
+
+async def _execute(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
     recorder = RunRecorder()
     bus.add(recorder)
     templates = TemplateEngine()
@@ -81,9 +85,7 @@ async def execute(
         )
         outer = None
         if graph.deadline is not None:
-            outer = Limit(
-                ctx.now() + graph.deadline, f"deadline of {format_duration(graph.deadline)}"
-            )
+            outer = Limit(ctx.now() + graph.deadline, "deadline", graph.deadline)
         outcome = await PATTERNS[graph.pattern](ctx, outer)
         if not outcome.passed:
             rescued_by = await _rescue(ctx, outcome)

@@ -83,6 +83,13 @@ class _Loader(yaml.SafeLoader):
     """``yaml.SafeLoader``: standard tags only, nothing that runs code."""
 
 
+_AnyLoader = _Loader | yaml.CSafeLoader
+# libyaml's parser under the same safe constructor is several times faster on large
+# files. Its syntax-error wording differs, so a file that fails to parse is parsed
+# again by the pure-Python loader, whose messages the tests pin.
+_FastLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document, keeping node positions and reporting duplicate keys.
 
@@ -93,8 +100,21 @@ def parse_yaml(text: str) -> ParsedYaml:
         The data as ``yaml.safe_load`` builds it, the positions of its nodes, and the
         problems found. A syntax error or an empty document gives ``data=None``.
     """
+    if _FastLoader is not None:
+        parsed = _parse_with(_FastLoader, text)
+        if parsed is not None:
+            return parsed
+    parsed = _parse_with(_Loader, text, keep_errors=True)
+    assert parsed is not None
+    return parsed
+
+
+def _parse_with(
+    loader_class: type[_AnyLoader], text: str, *, keep_errors: bool = False
+) -> ParsedYaml | None:
+    """Parse with ``loader_class``; ``None`` for a syntax error unless ``keep_errors``."""
     positions = Positions()
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -107,6 +127,8 @@ def parse_yaml(text: str) -> ParsedYaml:
             return ParsedYaml(None, positions, problems)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
+        if not keep_errors:
+            return None
         return ParsedYaml(None, positions, [_syntax_problem(exc)])
     finally:
         loader.dispose()
@@ -120,7 +142,7 @@ def _mark(mark: yaml.Mark) -> Position:
 class _Recorder:
     """Walks a node tree, filling ``positions`` and reporting duplicate keys."""
 
-    def __init__(self, loader: _Loader, positions: Positions, lines: list[str]) -> None:
+    def __init__(self, loader: _AnyLoader, positions: Positions, lines: list[str]) -> None:
         self.loader = loader
         self.positions = positions
         self.lines = lines
@@ -190,10 +212,15 @@ class _Recorder:
             table[loc] = value
 
 
-def _key(loader: _Loader, node: yaml.Node) -> str | int | None:
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _key(loader: _AnyLoader, node: yaml.Node) -> str | int | None:
     """The constructed key, if it is one a ``loc`` can hold."""
     if not isinstance(node, yaml.ScalarNode):
         return None
+    if node.tag == _STR_TAG:
+        return str(node.value)  # nearly every key: no need to construct it twice
     key = loader.construct_object(node)
     return key if isinstance(key, str | int) else str(key)
 

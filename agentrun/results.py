@@ -89,7 +89,7 @@ class AttemptRecord:
     usage: Usage | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AgentResult:
     """The outcome of one agent instance, including the fallback that replaced it."""
 
@@ -111,6 +111,9 @@ class AgentResult:
     role: str = "agent"
     """agent, fallback, judge or rescue (a pattern-level fallback)."""
     usage: Usage | None = None
+
+    def __repr__(self) -> str:
+        return f"AgentResult({self.instance!r}, {self.status.value}, attempts={len(self.attempts)})"
 
     @property
     def succeeded(self) -> bool:
@@ -147,7 +150,7 @@ class StageResult:
     duration_s: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class RunResult:
     """Everything a run produced."""
 
@@ -166,6 +169,14 @@ class RunResult:
     """Why the pattern failed, when it did."""
     usage: Usage | None = None
     """Tokens and cost of every agent, fallback and judge."""
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio formats the result of the main task into messages,
+        # and a full repr of ten thousand agents costs tens of milliseconds each time.
+        return (
+            f"RunResult({self.paradigm!r}, {self.pattern}, {self.status.value}, "
+            f"agents={len(self.agents)}, duration_s={self.duration_s:.3f})"
+        )
 
     @property
     def violated(self) -> bool:

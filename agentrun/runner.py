@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
 
 from agentrun.checks.base import CheckInput
 from agentrun.context import Limit, RunContext
-from agentrun.durations import format_duration
 from agentrun.errors import AgentError
 from agentrun.events import (
     AgentFinished,
@@ -32,7 +30,8 @@ from agentrun.events import (
     Streamed,
 )
 from agentrun.graph import AgentNode
-from agentrun.providers.base import Request
+from agentrun.limits import ProviderLimiter
+from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 from agentrun.retry import compute_backoff
 
@@ -113,9 +112,7 @@ async def _attempts(
     """Make attempts until one passes or none may follow; return the final status."""
     total = None
     if not math.isinf(node.total_timeout):
-        total = Limit(
-            started + node.total_timeout, f"total_timeout of {format_duration(node.total_timeout)}"
-        )
+        total = Limit(started + node.total_timeout, "total_timeout", node.total_timeout)
     agent_limit = Limit.tightest(total, outer)
     rejected: str | None = None
     violations: tuple[str, ...] = ()
@@ -196,34 +193,23 @@ async def _attempt(
             violations=violations,
             on_delta=_streamer(ctx, instance, number) if ctx.streaming else None,
         )
-        async with AsyncExitStack() as held:
-            if ctx.slots is not None or limiter is not None:
-                # Waiting for a slot is not the attempt's time: only the agent's own
-                # limits (total_timeout, deadline) bound it.
-                if (ctx.slots is not None and ctx.slots.locked()) or (
-                    limiter is not None and limiter.would_wait()
-                ):
-                    ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider)
-                limit = agent_limit
-                async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
-                    if ctx.slots is not None:
-                        await held.enter_async_context(ctx.slots)
-                    if limiter is not None:
-                        ticket = await limiter.acquire()
+        holds_slot = False
+        if ctx.slots is not None or limiter is not None:
+            limit = agent_limit  # waiting for a slot is bounded by the agent's limits only
+            holds_slot, ticket = await _wait_for_slot(
+                ctx, node, instance, number, limiter, agent_limit
+            )
+        try:
+            # The attempt's clock starts once it holds its slots: queueing is not its time.
             begun = ctx.now()
             limit = Limit.tightest(
-                Limit(begun + node.timeout, f"timeout of {format_duration(node.timeout)}"),
-                agent_limit,
+                Limit(begun + node.timeout, "timeout", node.timeout), agent_limit
             )
-            async with asyncio.timeout_at(limit.at if limit else None) as scope:
-                try:
-                    reply = await ctx.clients[node.name].complete(request)
-                except TimeoutError:
-                    if scope.expired():
-                        raise
-                    # Not our limit: a provider's own timeout is an ordinary failure.
-                    raise AgentError("the provider timed out") from None
+            reply = await _call(ctx.clients[node.name], request, limit)
             outcome = "ok"
+        finally:
+            if holds_slot and ctx.slots is not None:
+                ctx.slots.release()
     except TimeoutError:
         assert limit is not None  # only our own scopes let TimeoutError through
         record = AttemptRecord(
@@ -244,9 +230,7 @@ async def _attempt(
         # Checks (a judge, a python function) are bounded by their own timeouts and
         # also by the agent's: total_timeout and the deadline cover everything.
         async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
-            checks = await _check(
-                ctx, node, instance, number, reply.text, duration, check_context
-            )
+            checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
     except TimeoutError:
         assert agent_limit is not None
         record = AttemptRecord(
@@ -266,6 +250,51 @@ async def _attempt(
         error, status = None, AgentStatus.PASSED
     record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
     return record, True, False, None
+
+
+async def _call(client: AgentClient, request: Request, limit: Limit | None) -> Reply:
+    """One provider call under the attempt's limit; only our own expired scope raises
+    TimeoutError (a provider's own timeout is an ordinary, retryable failure)."""
+    if limit is None:
+        try:
+            return await client.complete(request)
+        except TimeoutError:
+            raise AgentError("the provider timed out") from None
+    async with asyncio.timeout_at(limit.at) as scope:
+        try:
+            return await client.complete(request)
+        except TimeoutError:
+            if scope.expired():
+                raise
+            raise AgentError("the provider timed out") from None
+
+
+async def _wait_for_slot(
+    ctx: RunContext,
+    node: AgentNode,
+    instance: str,
+    number: int,
+    limiter: ProviderLimiter | None,
+    agent_limit: Limit | None,
+) -> tuple[bool, int | None]:
+    """Take a run-wide slot and the provider's (concurrency, then rate): whether a
+    run-wide slot is held, and the provider's ticket."""
+    if (ctx.slots is not None and ctx.slots.locked()) or (
+        limiter is not None and limiter.would_wait()
+    ):
+        ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider)
+    holds_slot = False
+    try:
+        async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
+            if ctx.slots is not None:
+                await ctx.slots.acquire()
+                holds_slot = True
+            ticket = await limiter.acquire() if limiter is not None else None
+    except BaseException:
+        if holds_slot and ctx.slots is not None:
+            ctx.slots.release()
+        raise
+    return holds_slot, ticket
 
 
 def _streamer(ctx: RunContext, instance: str, number: int) -> Callable[[str], None]:

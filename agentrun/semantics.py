@@ -182,8 +182,10 @@ class _Checker:
             self._fields_apply(("providers", name), entry, entry.type)
 
     def _fields_apply(self, loc: Loc, spec: AgentSpec | ProviderEntry, kind: str) -> None:
-        for field in type(spec).model_fields:
-            if field in spec.model_fields_set and getattr(spec, field) is not None:
+        # Only the fields the file set (a handful), in declaration order for stable output.
+        set_fields = spec.model_fields_set
+        for field in (f for f in type(spec).model_fields if f in set_fields):
+            if getattr(spec, field) is not None:
                 if field in TYPE_SPECIFIC_FIELDS and field not in PROVIDER_FIELDS[kind]:
                     message = f"field {field!r} does not apply to provider type {kind!r}"
                     self.error((*loc, field), message, at_key=True)

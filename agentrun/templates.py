@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,9 @@ CONTEXT_NAMES = frozenset(
     {"input", "vars", "previous", "stages", "agents", "item", "violations", "attempt", "agent"}
 )
 """Names a template may use (``item`` only inside a ``for_each`` stage)."""
+
+
+_SINGLE_NAME = re.compile(r"^\{\{\s*([A-Za-z_]\w*)\s*\}\}$")
 
 
 class TemplateEngine:
@@ -31,6 +35,7 @@ class TemplateEngine:
             keep_trailing_newline=True,
         )
         self._cache: dict[str, jinja2.Template] = {}
+        self._lookups: dict[str, str | None] = {}
 
     def compile(self, source: str) -> jinja2.Template:
         """Compile a template, once per distinct source.
@@ -52,6 +57,16 @@ class TemplateEngine:
         """
         if "{" not in source:
             return source  # plain text: nothing to render, keep the hot path cheap
+        name = self._lookups.get(source, "")
+        if name == "":
+            match = _SINGLE_NAME.match(source)
+            name = self._lookups[source] = match.group(1) if match else None
+        if name is not None:
+            # `{{ input }}`, the default prompt: a lookup, not a template run (same result
+            # for text; anything else goes through Jinja for its exact formatting).
+            value = context.get(name)
+            if type(value) is str:
+                return value
         try:
             return self.compile(source).render(context)
         except jinja2.TemplateError as exc:

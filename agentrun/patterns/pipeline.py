@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from agentrun.context import Limit, RunContext
-from agentrun.durations import format_duration
 from agentrun.errors import TemplateError
 from agentrun.events import AgentFinished, StageFinished, StageStarted
 from agentrun.graph import StageNode
@@ -65,7 +64,7 @@ async def _run_stage(
     if stage.timeout is not None:
         limit = Limit.tightest(
             outer,
-            Limit(ctx.now() + stage.timeout, f"stage timeout of {format_duration(stage.timeout)}"),
+            Limit(ctx.now() + stage.timeout, "stage timeout", stage.timeout),
         )
     items: list[Any] = list(context["previous"]) if stage.for_each else [None]
     plan: list[tuple[str, str, dict[str, Any]]] = []

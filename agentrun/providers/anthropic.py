@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from agentrun.errors import ProviderError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
-from agentrun.providers.http_common import (
-    HttpSession,
-    describe,
-    parse_json,
-    status_error,
-    transport_error,
-)
+from agentrun.providers.http_common import HttpSession, describe, parse_json
 from agentrun.providers.openai import chat_messages, model_of
 from agentrun.spec import ProviderEntry
 
@@ -51,13 +43,10 @@ class AnthropicClient:
             body["model"] = self._model
         if request.system:
             body["system"] = request.system
-        try:
-            response = await self._session.http.post(self._url, json=body, headers=self._headers)
-        except httpx.TransportError as exc:
-            raise transport_error(self._who, exc) from None
-        if response.status_code >= 300:
-            raise status_error(self._who, response, response.content)
-        data = parse_json(self._who, response.content, response.status_code)
+        status, raw = await self._session.send(
+            self._who, "POST", self._url, payload=body, headers=self._headers
+        )
+        data = parse_json(self._who, raw, status)
         try:
             blocks = data["content"]
             text = "".join(b["text"] for b in blocks if b.get("type") == "text")

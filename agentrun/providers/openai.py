@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from agentrun.errors import ProviderError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
-from agentrun.providers.http_common import (
-    HttpSession,
-    describe,
-    parse_json,
-    status_error,
-    transport_error,
-)
+from agentrun.providers.http_common import HttpSession, describe, parse_json
 from agentrun.spec import ProviderEntry
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -77,17 +69,14 @@ class OpenAIClient:
         body: dict[str, Any] = {"messages": chat_messages(request), **self._extra}
         if self._model is not None:
             body["model"] = self._model
-        try:
-            if self._stream:
-                body["stream"] = True
-                body["stream_options"] = {"include_usage": True}
-                return await self._streamed(body, request)
-            response = await self._session.http.post(self._url, json=body, headers=self._headers)
-        except httpx.TransportError as exc:
-            raise transport_error(self._who, exc) from None
-        if response.status_code >= 300:
-            raise status_error(self._who, response, response.content)
-        return self._reply(parse_json(self._who, response.content, response.status_code))
+        if self._stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+            return await self._streamed(body, request)
+        status, raw = await self._session.send(
+            self._who, "POST", self._url, payload=body, headers=self._headers
+        )
+        return self._reply(parse_json(self._who, raw, status))
 
     def _reply(self, data: Any) -> Reply:
         try:
@@ -112,12 +101,11 @@ class OpenAIClient:
         pieces: list[str] = []
         usage: dict[str, Any] = {}
         finished = False
-        async with self._session.http.stream(
-            "POST", self._url, json=body, headers=self._headers
-        ) as response:
-            if response.status_code >= 300:
-                raise status_error(self._who, response, await response.aread())
-            async for line in response.aiter_lines():
+        async with self._session.stream(
+            self._who, self._url, payload=body, headers=self._headers
+        ) as content:
+            async for raw in content:
+                line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue
                 payload = line[5:].strip()

@@ -6,11 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from agentrun.errors import ProviderError, UsageError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
-from agentrun.providers.http_common import HttpSession, describe, status_error, transport_error
+from agentrun.providers.http_common import HttpSession, describe
 from agentrun.spec import ProviderEntry
 from agentrun.templates import TemplateEngine
 
@@ -36,18 +34,14 @@ class WebhookClient:
         """Send the rendered body and return the chosen field of the reply."""
         url = self._templates.render(self._url, request.context)
         payload = self._payload(request)
-        try:
-            response = await self._session.http.request(
-                self._method,
-                url,
-                json=payload if self._method != "GET" else None,
-                headers=self._headers,
-            )
-        except httpx.TransportError as exc:
-            raise transport_error(self._who, exc) from None
-        if response.status_code >= 300:
-            raise status_error(self._who, response, response.content)
-        return Reply(self._extract(response))
+        _, raw = await self._session.send(
+            self._who,
+            self._method,
+            url,
+            payload=payload if self._method != "GET" else None,
+            headers=self._headers,
+        )
+        return Reply(self._extract(raw))
 
     def _payload(self, request: Request) -> Any:
         if self._body is None:
@@ -60,15 +54,15 @@ class WebhookClient:
                 return rendered  # a plain string body is sent as a JSON string
         return _render_tree(self._body, self._templates, request.context)
 
-    def _extract(self, response: httpx.Response) -> str:
+    def _extract(self, raw: bytes) -> str:
         try:
-            data = response.json()
+            data = json.loads(raw)
         except ValueError:
             if self._path:
                 raise ProviderError(
                     f"{self._who}: reply is not JSON, cannot read {'.'.join(self._path)}"
                 ) from None
-            return response.text
+            return raw.decode("utf-8", errors="replace")
         for part in self._path:
             if isinstance(data, Mapping) and part in data:
                 data = data[part]
