@@ -1,0 +1,61 @@
+"""The HTTP benchmark script runs end to end and prints its figures (no timing asserts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "bench_http.py"
+
+
+@pytest.mark.slow
+def test_bench_http_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            *("--n1", "20", "--n2", "40", "--concurrency", "5", "--latency", "0.01"),
+            *("--repeat", "1", "--json", str(figures)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=55,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for line in (
+        "N = 20 calls, concurrency 5",
+        "N = 40 calls, no concurrency limit",
+        "aiohttp floor (ClientSession)",
+        "agentrun run (execute, openai)",
+        "httpx.AsyncClient [reference]",
+        "agentrun load+compile (apart)",
+        "ratio agentrun/floor: CPU per call",
+        "ratio httpx/floor: CPU per call",
+        "CPU us/call median [min-max]",
+        "peak in flight",
+        "targets (medians):",
+        "agentrun CPU per call at 20/5 <= 1.5x the aiohttp floor",
+        "agentrun CPU per call flat with N: median at 40 unlimited <= 1.3x median at 20/5",
+    ):
+        assert line in out, f"missing {line!r} in:\n{out}"
+    # What the server saw is not timing: every call arrived, and the limit held.
+    assert "PASS  server completed every call of every run, 20 calls, concurrency 5" in out
+    assert "PASS  server completed every call of every run, 40 calls, no concurrency limit" in out
+    assert "PASS  server peak in flight <= 5 in every limited run" in out
+    # The httpx reference runs unlimited only with --slow.
+    assert out.count("httpx.AsyncClient [reference]") == 1
+
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    limited = data["results"]["limited"]
+    assert set(limited["rows"]) == {"floor", "agentrun", "httpx"}
+    assert set(data["results"]["unlimited"]["rows"]) == {"floor", "agentrun"}
+    assert limited["rows"]["agentrun"]["server_completed"]["median"] == 20
+    assert limited["rows"]["agentrun"]["cpu_us_per_call"]["median"] > 0
+    assert {target["key"] for target in data["targets"]} >= {"cpu_vs_floor", "cpu_flat_with_n"}
