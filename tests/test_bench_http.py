@@ -42,7 +42,7 @@ def test_bench_http_prints_every_figure(tmp_path: Path) -> None:
         "peak in flight",
         "targets (medians):",
         "agentrun CPU per call at 20/5 <= 1.5x the aiohttp floor",
-        "agentrun CPU per call flat with N: median at 40 unlimited <= 1.3x median at 20/5",
+        "agentrun CPU per call flat with N: its ratio to the floor at 40 unlimited <= 1.3x its ratio at 20/5",
     ):
         assert line in out, f"missing {line!r} in:\n{out}"
     # What the server saw is not timing: every call arrived, and the limit held.

@@ -394,3 +394,18 @@ def test_secrets_never_reach_any_output(
         assert secret not in text
     assert "repeat ***" in report.read_text()  # the echoed prompt was masked
     assert "HTTP 401: Incorrect API key provided" in report.read_text()
+
+
+def test_proxy_from_environment_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentrun.providers.http_common import HttpSession
+    from agentrun.providers.openai import OpenAIClient
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    session = HttpSession(None, OpenAIClient)
+    assert session.proxy_for("https://api.example.com/v1/chat") == "http://proxy.internal:3128"
+    assert session.proxy_for("https://127.0.0.1:8443/v1") is None
+    assert session.proxy_for("http://api.example.com/v1") is None  # no HTTP_PROXY set
+    monkeypatch.setenv("HTTPS_PROXY", "http://other:1")
+    # looked up once: the session keeps what it found for the run
+    assert session.proxy_for("https://api.example.com/other") == "http://proxy.internal:3128"

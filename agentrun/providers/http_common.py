@@ -15,6 +15,8 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +46,7 @@ class HttpSession:
         self._pool_size = (entry.max_concurrency if entry else None) or 0  # 0: no limit
         self._make_client = make_client
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -52,7 +55,11 @@ class HttpSession:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 timeout=_NO_TIMEOUT,  # the runner's timeout scopes bound every request
-                trust_env=True,  # honour HTTP(S)_PROXY and NO_PROXY like other HTTP tools
+                # No cookies: agents sharing a pool must not share a server's state.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # Proxies come from the environment once per address (see proxy_for);
+                # aiohttp's trust_env would look them up, and netrc, in a thread per request.
+                trust_env=False,
                 raise_for_status=False,
             )
         return self._session
@@ -60,6 +67,23 @@ class HttpSession:
     def client(self, options: ClientOptions) -> AgentClient:
         """Build one agent's client."""
         return self._make_client(options, self)
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy ``HTTP(S)_PROXY`` / ``NO_PROXY`` name for ``url``, looked up once per
+        scheme and host."""
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies_environment()
+            proxy = proxies.get(parts.scheme)
+            if (
+                proxy
+                and parts.hostname
+                and urllib.request.proxy_bypass(parts.hostname)  # NO_PROXY
+            ):
+                proxy = None
+            self._proxies[key] = proxy or None
+        return self._proxies[key]
 
     async def aclose(self) -> None:
         """Close the pool and every connection in it."""
@@ -107,7 +131,9 @@ class HttpSession:
             ProviderError: no reply, a non-2xx status, or the stream broke.
         """
         try:
-            async with self.session.post(url, json=payload, headers=headers) as response:
+            async with self.session.post(
+                url, json=payload, headers=headers, proxy=self.proxy_for(url)
+            ) as response:
                 if response.status >= 300:
                     body = await response.read()
                     raise status_error(who, response, body)
