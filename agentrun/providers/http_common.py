@@ -77,9 +77,7 @@ class HttpSession:
             proxies = urllib.request.getproxies_environment()
             proxy = proxies.get(parts.scheme)
             if (
-                proxy
-                and parts.hostname
-                and urllib.request.proxy_bypass(parts.hostname)  # NO_PROXY
+                proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname)  # NO_PROXY
             ):
                 proxy = None
             self._proxies[key] = proxy or None
