@@ -15,3 +15,9 @@ def wait_for_file(prompt: str, context: dict[str, Any]) -> str:
             return "done"
         time.sleep(0.01)
     raise TimeoutError("the loser never started")
+
+
+def block(prompt: str) -> str:
+    """Block the calling thread for ``prompt`` seconds, ignoring any cancellation."""
+    time.sleep(float(prompt))
+    return "woke up"

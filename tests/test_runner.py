@@ -216,3 +216,24 @@ def test_judges_do_not_inherit_the_defaults_imperatives(run_paradigm: Callable[.
     assert writer.status.value == "passed"
     assert [c.name for c in writer.checks] == ["long_answer", "reviewed"]
     assert writer.checks[1].message.startswith("PASS: long enough")
+
+
+def test_timeouts_fire_whatever_the_agent_does(run_paradigm: Callable[..., Ran]) -> None:
+    import sys
+
+    ran = run_paradigm(
+        f"""
+        pattern: independent
+        defaults: {{timeout: 200ms}}
+        agents:
+          hung_mock: {{provider: mock, hang: true}}
+          sleeping_command: {{provider: command, command: ["{sys.executable}", "-c", "import time; time.sleep(300)"]}}
+          blocking_function: {{provider: python, callable: "proc_wait:block", prompt: "30"}}
+        """
+    )
+    assert ran.statuses() == {
+        "hung_mock": "timeout",
+        "sleeping_command": "timeout",
+        "blocking_function": "timeout",
+    }
+    assert ran.result.duration_s < 10  # a hang guard: each one ended at its 200 ms limit
