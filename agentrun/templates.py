@@ -49,6 +49,19 @@ class TemplateEngine:
             self._cache[source] = template
         return template
 
+    def precompile(self, source: str, owner: str) -> None:
+        """Compile ``source`` now, so a syntax error shows before any attempt.
+
+        Raises:
+            TemplateError: the source is not a valid template (naming ``owner``).
+        """
+        if "{" not in source:
+            return
+        try:
+            self.compile(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{owner}: invalid template: {exc}") from None
+
     def render(self, source: str, context: Mapping[str, Any]) -> str:
         """Render ``source`` with ``context``.
 

@@ -13,9 +13,7 @@ import os
 import signal
 from pathlib import Path
 
-import jinja2
-
-from agentrun.errors import CommandFailed, ProviderError, TemplateError, UsageError
+from agentrun.errors import CommandFailed, ProviderError, UsageError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
 from agentrun.spec import ProviderEntry
 
@@ -53,7 +51,7 @@ class CommandClient:
         stdin = fields.get("stdin")
         self._stdin: str | None = None if stdin is None else str(stdin)
         for source in (*self._argv, self._stdin or ""):
-            _precompile(options, source)
+            options.templates.precompile(source, f"agent {options.agent!r}")
         self._render = options.templates.render
 
         env = fields.get("env")
@@ -201,13 +199,3 @@ def _stderr_tail(raw: bytes) -> str:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     tail = "\n".join(lines[-_TAIL_LINES:])
     return tail[-_TAIL_CHARS:]
-
-
-def _precompile(options: ClientOptions, source: str) -> None:
-    """Compile a template now, so that a syntax error shows before any attempt."""
-    if "{" not in source:
-        return
-    try:
-        options.templates.compile(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"agent {options.agent!r}: invalid template: {exc}") from None

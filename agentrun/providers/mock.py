@@ -11,10 +11,8 @@ import asyncio
 import math
 from typing import Any
 
-import jinja2
-
 from agentrun.durations import parse_duration
-from agentrun.errors import ProviderError, TemplateError, UsageError
+from agentrun.errors import ProviderError, UsageError
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
 from agentrun.spec import ProviderEntry
 
@@ -65,7 +63,7 @@ class MockClient:
         else:
             sources = ()
         for source in sources:
-            _precompile(options, source)
+            options.templates.precompile(source, f"agent {options.agent!r}")
         self._outputs = sources
         self._render = options.templates.render
 
@@ -120,13 +118,3 @@ def _seconds(agent: str, value: Any) -> float:
         return parse_duration(value)
     except ValueError as exc:
         raise UsageError(f"agent {agent!r}: latency: {exc}") from None
-
-
-def _precompile(options: ClientOptions, source: str) -> None:
-    """Compile a template now, so that a syntax error shows before any attempt."""
-    if "{" not in source:
-        return
-    try:
-        options.templates.compile(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"agent {options.agent!r}: invalid template: {exc}") from None
