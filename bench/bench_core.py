@@ -36,20 +36,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measure import GC, median_range, peak_rss_kib, spread, timed
 
 TARGET_N = 10_000
 """The agent count the targets are stated for."""
@@ -69,48 +67,6 @@ KIB_PER_MIB = 1024.0
 # --------------------------------------------------------------------------- child side
 
 
-def _peak_rss_kib() -> int:
-    """The high-water mark of this process's resident set, in KiB (Linux units)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # macOS reports bytes, Linux kibibytes.
-    return peak // 1024 if sys.platform == "darwin" else peak
-
-
-class _GcMeter:
-    """Adds up the wall time the cyclic garbage collector spends, through ``gc.callbacks``."""
-
-    def __init__(self) -> None:
-        self.total_s = 0.0
-        self.collections = 0
-        self._began = 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.perf_counter()
-        else:
-            self.total_s += time.perf_counter() - self._began
-            self.collections += 1
-
-
-_GC = _GcMeter()
-
-
-def _timed(action: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
-    """Run ``action`` and return its value with the wall, CPU and GC seconds it took."""
-    gc0, collections0 = _GC.total_s, _GC.collections
-    wall0 = time.perf_counter()
-    cpu0 = time.process_time()
-    value = action()
-    cpu = time.process_time() - cpu0
-    wall = time.perf_counter() - wall0
-    return value, {
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "gc_s": _GC.total_s - gc0,
-        "gc_collections": _GC.collections - collections0,
-    }
-
-
 def _child_bare(n: int, latency: float) -> dict[str, dict[str, float]]:
     """N tasks each sleeping ``latency`` in one TaskGroup, in a fresh event loop."""
 
@@ -119,7 +75,7 @@ def _child_bare(n: int, latency: float) -> dict[str, dict[str, float]]:
             tasks = [group.create_task(asyncio.sleep(latency)) for _ in range(n)]
         return sum(1 for task in tasks if task.done() and not task.cancelled())
 
-    finished, figures = _timed(lambda: asyncio.run(main()))
+    finished, figures = timed(lambda: asyncio.run(main()))
     if finished != n:
         raise RuntimeError(f"bare: {finished} of {n} sleeps finished")
     return {"total": figures}
@@ -145,7 +101,7 @@ def _child_phases(
     from agentrun.report.json_report import render_report
 
     phases: dict[str, dict[str, float]] = {}
-    graph, phases["load_compile"] = _timed(
+    graph, phases["load_compile"] = timed(
         lambda: api.compile_paradigm(paradigm, api.RunOptions(), env={})
     )
     with open(os.devnull, "w", encoding="utf-8") as sink:
@@ -158,14 +114,14 @@ def _child_phases(
             finally:
                 display.close()
 
-        result, phases["run"] = _timed(run)
+        result, phases["run"] = timed(run)
         _check_result(result, n)
         if report:
 
             def serialise() -> None:
                 sink.write(render_report(result, Redactor(graph.secrets)))
 
-            _, phases["report"] = _timed(serialise)
+            _, phases["report"] = timed(serialise)
     return phases
 
 
@@ -177,7 +133,7 @@ def _child_api(
 
     options = api.RunOptions(display=display_mode, report=os.devnull if report else None)
     with open(os.devnull, "w", encoding="utf-8") as sink:
-        result, figures = _timed(
+        result, figures = timed(
             lambda: api.run(paradigm, options, stdout=sink, stderr=sink, env={})
         )
     _check_result(result, n)
@@ -192,8 +148,8 @@ def child_main(args: argparse.Namespace) -> int:
         import agentrun.display
         import agentrun.engine
         import agentrun.report.json_report  # noqa: F401
-    gc.callbacks.append(_GC)
-    rss_before = _peak_rss_kib()
+    GC.install()
+    rss_before = peak_rss_kib()
     if args.child == "bare":
         phases = _child_bare(args.n[0], args.latency)
     elif args.child == "phases":
@@ -205,7 +161,7 @@ def child_main(args: argparse.Namespace) -> int:
         "n": args.n[0],
         "phases": phases,
         "rss_before_kib": rss_before,
-        "rss_peak_kib": _peak_rss_kib(),
+        "rss_peak_kib": peak_rss_kib(),
     }
     print(json.dumps(sample))
     return 0
@@ -251,11 +207,6 @@ def table_rows(report: bool) -> list[Row]:
         Row("api", "agentrun api.run (total)", "api", ("total",), True),
     ]
     return rows
-
-
-def spread(values: Sequence[float]) -> dict[str, float]:
-    """Median, min and max of some samples."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def write_paradigm(folder: Path, n: int, latency: float) -> Path:
@@ -331,11 +282,6 @@ def summarise(samples: dict[str, list[dict[str, Any]]], n: int, report: bool) ->
     return {"rows": rows, "ratios_vs_bare": ratios}
 
 
-def _range(figures: dict[str, float], fmt: str) -> str:
-    """``median [min-max]`` with one format for all three."""
-    return f"{figures['median']:{fmt}} [{figures['min']:{fmt}}-{figures['max']:{fmt}}]"
-
-
 def print_table(n: int, summary: dict[str, Any], report: bool) -> None:
     """Print one N's figures."""
     print(f"\nN = {n:,} agents")
@@ -352,8 +298,8 @@ def print_table(n: int, summary: dict[str, Any], report: bool) -> None:
                 f" {figures['rss_growth_mib']['median']:>8.1f}"
             )
         line = (
-            f"  {row.label:<36} {_range(figures['wall_s'], '.3f'):<24}"
-            f" {_range(figures['cpu_us_per_agent'], '.1f'):<30}"
+            f"  {row.label:<36} {median_range(figures['wall_s'], '.3f'):<24}"
+            f" {median_range(figures['cpu_us_per_agent'], '.1f'):<30}"
             f" {figures['gc_ms']['median']:>6.0f}{memory}"
         )
         print(line)

@@ -43,16 +43,15 @@ import asyncio
 import json
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measure import median_range, peak_rss_kib, spread, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository: ``tests/`` holds the fake server, and agentrun is importable from here."""
@@ -88,23 +87,6 @@ KIB_PER_MIB = 1024.0
 
 
 # --------------------------------------------------------------------------- child side
-
-
-def _peak_rss_kib() -> int:
-    """The high-water mark of this process's resident set, in KiB (Linux units)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # macOS reports bytes, Linux kibibytes.
-    return peak // 1024 if sys.platform == "darwin" else peak
-
-
-def _timed(action: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
-    """Run ``action`` and return its value with the wall and CPU seconds it took."""
-    wall0 = time.perf_counter()
-    cpu0 = time.process_time()
-    value = action()
-    cpu = time.process_time() - cpu0
-    wall = time.perf_counter() - wall0
-    return value, {"wall_s": wall, "cpu_s": cpu}
 
 
 def _content(payload: bytes) -> str:
@@ -172,8 +154,8 @@ def _child_agentrun(paradigm: Path, n: int) -> dict[str, dict[str, float]]:
     from agentrun.engine import execute
     from agentrun.events import EventBus
 
-    graph, compile_figures = _timed(lambda: api.compile_paradigm(paradigm, api.RunOptions()))
-    result, run_figures = _timed(lambda: asyncio.run(execute(graph, EventBus([]))))
+    graph, compile_figures = timed(lambda: api.compile_paradigm(paradigm, api.RunOptions()))
+    result, run_figures = timed(lambda: asyncio.run(execute(graph, EventBus([]))))
     passed = sum(1 for agent in result.agents if agent.succeeded)
     if result.status.value != "passed" or passed != n:
         failed = next((a for a in result.agents if not a.succeeded), None)
@@ -197,11 +179,11 @@ def child_main(args: argparse.Namespace) -> int:
         phases = _child_agentrun(Path(args.paradigm), n)
     else:
         driver = _floor if args.child == "floor" else _httpx
-        replies, figures = _timed(lambda: asyncio.run(driver(url, n, limit)))
+        replies, figures = timed(lambda: asyncio.run(driver(url, n, limit)))
         if replies != n:
             raise RuntimeError(f"{args.child}: {replies} of {n} calls got a reply")
         phases = {"run": figures}
-    print(json.dumps({"case": args.child, "n": n, "phases": phases, "rss_kib": _peak_rss_kib()}))
+    print(json.dumps({"case": args.child, "n": n, "phases": phases, "rss_kib": peak_rss_kib()}))
     return 0
 
 
@@ -278,11 +260,6 @@ def run_child(
     return sample
 
 
-def spread(values: Sequence[float]) -> dict[str, float]:
-    """Median, min and max of some samples."""
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
 def summarise_case(samples: list[dict[str, Any]], n: int, phase: str = "run") -> dict[str, Any]:
     """Medians, min and max of one case's samples of one phase."""
     return {
@@ -320,11 +297,6 @@ def summarise(scenario: Scenario, samples: dict[str, list[dict[str, Any]]]) -> d
     }
 
 
-def _range(figures: dict[str, float], fmt: str) -> str:
-    """``median [min-max]`` with one format for all three."""
-    return f"{figures['median']:{fmt}} [{figures['min']:{fmt}}-{figures['max']:{fmt}}]"
-
-
 def _counts(figures: dict[str, float]) -> str:
     """A server count over the repeats: one number when they agree, else ``min-max``."""
     low, high = int(figures["min"]), int(figures["max"])
@@ -341,15 +313,15 @@ def print_table(scenario: Scenario, summary: dict[str, Any]) -> None:
     for case in scenario.clients:
         row = summary["rows"][case]
         print(
-            f"  {LABELS[case]:<32} {_range(row['wall_s'], '.3f'):<26}"
-            f" {_range(row['cpu_us_per_call'], '.1f'):<30}"
+            f"  {LABELS[case]:<32} {median_range(row['wall_s'], '.3f'):<26}"
+            f" {median_range(row['cpu_us_per_call'], '.1f'):<30}"
             f" {row['peak_rss_mib']['median']:>7.1f} {_counts(row['server_completed']):>9}"
             f" {_counts(row['server_peak_in_flight']):>14}"
         )
     load = summary["agentrun_load_compile"]
     print(
-        f"  {'agentrun load+compile (apart)':<32} {_range(load['wall_s'], '.3f'):<26}"
-        f" {_range(load['cpu_us_per_call'], '.1f'):<30}"
+        f"  {'agentrun load+compile (apart)':<32} {median_range(load['wall_s'], '.3f'):<26}"
+        f" {median_range(load['cpu_us_per_call'], '.1f'):<30}"
     )
     for case, ratio in summary["ratios_vs_floor"].items():
         print(
