@@ -151,16 +151,30 @@ def run(
         sys.path.insert(0, base)
     try:
         with ExitStack() as stack:
-            if options.events:
-                bus.add(EventLog(stack.enter_context(_open_output(options.events)), redact))
+            # Every output file is opened before the run: a path that cannot be written
+            # is a usage error up front, not a lost report after minutes of work.
+            files = {
+                kind: stack.enter_context(_open_output(target))
+                for kind, target in (
+                    ("report", options.report),
+                    ("junit", options.junit),
+                    ("events", options.events),
+                )
+                if target is not None and target != "-"
+            }
+            if "events" in files:
+                bus.add(EventLog(files["events"], redact))
             engine_options = EngineOptions(
                 max_concurrency=options.max_concurrency, seed=options.seed
             )
-            result = _run_with_signals(graph, bus, engine_options)
+            try:
+                result = _run_with_signals(graph, bus, engine_options)
+            finally:
+                # However the run ended, the terminal is given back (cursor, view closed).
+                display.close()
+            _write_outputs(result, options, redact, stdout, stderr, env, files)
     finally:
-        # However the run ended, the terminal is given back (cursor shown, view closed).
         display.close()
-    _write_outputs(result, options, redact, stdout, stderr, env)
     return result
 
 
@@ -171,19 +185,16 @@ def _write_outputs(
     stdout: TextIO,
     stderr: TextIO,
     env: Mapping[str, str],
+    files: Mapping[str, TextIO],
 ) -> None:
     """The JSON report, the JUnit XML and the GitHub step summary, as requested."""
     if options.report is not None:
         text = render_report(result, redact)
-        if options.report == "-":
-            stdout.write(text)
-            stdout.flush()
-        else:
-            with _open_output(options.report) as stream:
-                stream.write(text)
+        stream = stdout if options.report == "-" else files["report"]
+        stream.write(text)
+        stream.flush()
     if options.junit is not None:
-        with _open_output(options.junit) as stream:
-            stream.write(render_junit(result, redact))
+        files["junit"].write(render_junit(result, redact))
     step_summary = env.get(STEP_SUMMARY_VARIABLE)
     if step_summary:
         report = None if options.report in (None, "-") else options.report
