@@ -188,7 +188,9 @@ def test_unwritable_output_fails_before_the_run(
     write_paradigm: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_paradigm(GOOD)
-    code, out, err = run_cli(["run", str(path), "--display", "plain", "--junit", str(tmp_path)], capsys)
+    code, out, err = run_cli(
+        ["run", str(path), "--display", "plain", "--junit", str(tmp_path)], capsys
+    )
     assert code == 2
     assert out == ""  # nothing ran
     assert err == f"agentrun: error: cannot write {tmp_path}: Is a directory\n"
