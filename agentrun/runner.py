@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -221,10 +222,21 @@ async def _attempt(
             outcome = "throttled"
         record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=str(exc))
         return record, exc.retryable, False, exc.retry_after
+    except Exception as exc:
+        # A provider bug must not take the other agents down with it (isolation is
+        # the contract), but it must not hide either: AGENTRUN_DEBUG=1 re-raises.
+        if os.environ.get("AGENTRUN_DEBUG"):
+            raise
+        message = f"unexpected {type(exc).__name__} in provider {node.provider!r}: {exc}"
+        record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=message)
+        return record, False, False, None
     finally:
         if ticket is not None and limiter is not None:
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
+    if not node.imperatives:
+        record = AttemptRecord(number, AgentStatus.PASSED, duration, reply.text, usage=reply.usage)
+        return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
         # Checks (a judge, a python function) are bounded by their own timeouts and

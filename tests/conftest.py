@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# An unexpected exception inside an agent fails only that agent for users; in the
+# tests it must surface, so a bug can never pass as an ordinary failure.
+os.environ.setdefault("AGENTRUN_DEBUG", "1")
 
 from agentrun import api
 from agentrun.results import AgentResult, RunResult

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from conftest import Ran
 
 
@@ -237,3 +238,27 @@ def test_timeouts_fire_whatever_the_agent_does(run_paradigm: Callable[..., Ran])
         "blocking_function": "timeout",
     }
     assert ran.result.duration_s < 10  # a hang guard: each one ended at its 200 ms limit
+
+
+def test_a_provider_bug_fails_only_its_agent(
+    run_paradigm: Callable[..., Ran], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentrun.providers.mock import MockClient
+
+    async def broken(self: MockClient, request: object) -> object:
+        raise KeyError("bug")
+
+    monkeypatch.delenv("AGENTRUN_DEBUG")
+    monkeypatch.setattr(MockClient, "complete", broken)
+    ran = run_paradigm(
+        """
+        pattern: independent
+        agents:
+          a: {provider: mock, retries: 2}
+          b: {provider: python, callable: "json:dumps", prompt: "ok"}
+        """
+    )
+    assert ran.statuses() == {"a": "failed", "b": "passed"}
+    a = ran.agent("a")
+    assert len(a.attempts) == 1  # a bug is not worth retrying
+    assert a.error == "unexpected KeyError in provider 'mock': 'bug'"
