@@ -1,4 +1,4 @@
-"""The core benchmark script runs end to end and prints its figures (no timing asserts)."""
+"""The benchmark scripts run end to end and print their figures (no timing asserts)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,28 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "bench_core.py"
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def run_bench(script: str, *args: str, timeout: float = 55) -> str:
+    """Run ``bench/SCRIPT`` with ``args``; its standard output once it exited 0."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.mark.slow
 def test_bench_core_prints_every_figure(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            *("--n", "50", "--repeat", "1", "--latency", "0.01", "--json", str(figures)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=50,
-        check=False,
+    out = run_bench(
+        "bench_core.py", "--n", "50", "--repeat", "1", "--latency", "0.01", "--json", str(figures)
     )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
     for line in (
         "N = 50 agents",
         "bare TaskGroup (asyncio.run)",
@@ -47,3 +50,43 @@ def test_bench_core_prints_every_figure(tmp_path: Path) -> None:
     rows = data["results"]["50"]["rows"]
     assert set(rows) >= {"bare", "load_compile", "run", "api"}
     assert rows["api"]["cpu_us_per_agent"]["median"] > 0
+
+
+@pytest.mark.slow
+def test_bench_http_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    out = run_bench(
+        "bench_http.py",
+        *("--n1", "20", "--n2", "40", "--concurrency", "5", "--latency", "0.01"),
+        *("--repeat", "1", "--json", str(figures)),
+    )
+    for line in (
+        "N = 20 calls, concurrency 5",
+        "N = 40 calls, no concurrency limit",
+        "aiohttp floor (ClientSession)",
+        "agentrun run (execute, openai)",
+        "httpx.AsyncClient [reference]",
+        "agentrun load+compile (apart)",
+        "ratio agentrun/floor: CPU per call",
+        "ratio httpx/floor: CPU per call",
+        "CPU us/call median [min-max]",
+        "peak in flight",
+        "targets (medians):",
+        "agentrun CPU per call at 20/5 <= 1.5x the aiohttp floor",
+        "agentrun CPU per call flat with N: its ratio to the floor at 40 unlimited <= 1.3x its ratio at 20/5",
+    ):
+        assert line in out, f"missing {line!r} in:\n{out}"
+    # What the server saw is not timing: every call arrived, and the limit held.
+    assert "PASS  server completed every call of every run, 20 calls, concurrency 5" in out
+    assert "PASS  server completed every call of every run, 40 calls, no concurrency limit" in out
+    assert "PASS  server peak in flight <= 5 in every limited run" in out
+    # The httpx reference runs unlimited only with --slow.
+    assert out.count("httpx.AsyncClient [reference]") == 1
+
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    limited = data["results"]["limited"]
+    assert set(limited["rows"]) == {"floor", "agentrun", "httpx"}
+    assert set(data["results"]["unlimited"]["rows"]) == {"floor", "agentrun"}
+    assert limited["rows"]["agentrun"]["server_completed"]["median"] == 20
+    assert limited["rows"]["agentrun"]["cpu_us_per_call"]["median"] > 0
+    assert {target["key"] for target in data["targets"]} >= {"cpu_vs_floor", "cpu_flat_with_n"}
