@@ -167,13 +167,10 @@ def run(
             engine_options = EngineOptions(
                 max_concurrency=options.max_concurrency, seed=options.seed
             )
-            try:
-                result = _run_with_signals(graph, bus, engine_options)
-            finally:
-                # However the run ended, the terminal is given back (cursor, view closed).
-                display.close()
+            result = _run_with_signals(graph, bus, engine_options)
             _write_outputs(result, options, redact, stdout, stderr, env, files)
     finally:
+        # However the run ended, the terminal is given back (cursor shown, view closed).
         display.close()
     return result
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from agentrun.loader import LoadedParadigm
 from agentrun.retry import worst_case_waits
-from agentrun.semantics import provider_name_of, provider_type_of, run_agents
+from agentrun.semantics import judge_names, provider_name_of, provider_type_of, run_agents
 from agentrun.spec import (
     PROVIDER_FIELDS,
     AgentSpec,
@@ -138,7 +138,11 @@ def compile_graph(
         mock: swap every network provider (openai, anthropic, http) for ``mock``.
     """
     spec = loaded.spec
-    agents = {name: _agent_node(name, agent, spec, mock) for name, agent in spec.agents.items()}
+    judges = judge_names(spec)
+    agents = {
+        name: _agent_node(name, agent, spec, mock, name in judges)
+        for name, agent in spec.agents.items()
+    }
     stages = tuple(
         StageNode(
             name=stage.name or f"stage{index}",
@@ -177,7 +181,9 @@ def compile_graph(
     )
 
 
-def _agent_node(name: str, agent: AgentSpec, spec: Paradigm, mock: bool) -> AgentNode:
+def _agent_node(
+    name: str, agent: AgentSpec, spec: Paradigm, mock: bool, is_judge: bool
+) -> AgentNode:
     defaults = spec.defaults
     provider = provider_name_of(agent, spec)
     provider_type = provider_type_of(agent, spec)
@@ -196,10 +202,9 @@ def _agent_node(name: str, agent: AgentSpec, spec: Paradigm, mock: bool) -> Agen
         provider = f"{provider} (mock)"
         stand_in = agent.mock.model_dump(exclude_none=True) if agent.mock else {}
         fields = stand_in
-    judges = {i.judge.agent for i in spec.imperatives.values() if i.judge is not None}
     # A judge's verdict ("PASS: ...") is not an answer to the task: the defaults'
     # imperatives are for answers, so judges only carry the checks they name.
-    imperatives = [] if name in judges else list(defaults.imperatives or ())
+    imperatives = [] if is_judge else list(defaults.imperatives or ())
     imperatives += [i for i in agent.imperatives or () if i not in imperatives]
 
     def pick(key: str) -> Any:

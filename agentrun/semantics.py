@@ -78,7 +78,7 @@ def run_agents(paradigm: Paradigm) -> list[str]:
         return list(dict.fromkeys(names))
     if paradigm.run is not None:
         return list(dict.fromkeys(paradigm.run))
-    helpers = _fallback_names(paradigm) | _judge_names(paradigm)
+    helpers = _fallback_names(paradigm) | judge_names(paradigm)
     return [name for name in paradigm.agents if name not in helpers]
 
 
@@ -123,7 +123,8 @@ def _fallback_names(paradigm: Paradigm) -> set[str]:
     return names
 
 
-def _judge_names(paradigm: Paradigm) -> set[str]:
+def judge_names(paradigm: Paradigm) -> set[str]:
+    """Agents that some imperative asks to judge."""
     return {imp.judge.agent for imp in paradigm.imperatives.values() if imp.judge is not None}
 
 
@@ -252,7 +253,7 @@ class _Checker:
     def judge_cycles(self) -> None:
         """A judge whose own checks lead back to it would judge itself forever."""
         p = self.p
-        judges = {i.judge.agent for i in p.imperatives.values() if i.judge is not None}
+        judges = judge_names(p)
         edges: dict[str, list[str]] = {}
         via: dict[tuple[str, str], str] = {}
         for name, agent in p.agents.items():
@@ -333,7 +334,7 @@ class _Checker:
 
     def unused(self) -> None:
         p = self.p
-        used = set(run_agents(p)) | _fallback_names(p) | _judge_names(p)
+        used = set(run_agents(p)) | _fallback_names(p) | judge_names(p)
         for name in p.agents:
             if name not in used:
                 self.warn(("agents", name), f"agent {name!r} is never used")

@@ -31,9 +31,9 @@ from agentrun.events import (
     Streamed,
     WinnerChosen,
 )
+from agentrun.recorder import TOP_LEVEL_ROLES
 from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
 
-TOP_LEVEL_ROLES = frozenset({"agent", "rescue"})
 RESCUE_GROUP = "rescue"
 """The group of pattern-level fallbacks (``rescue:NAME`` instances)."""
 LATER_GROUP = "later stages"

@@ -101,7 +101,7 @@ async def _run_stage(
     outputs = tuple(r.output for r in results if r.succeeded and r.output is not None)
     passed = sum(1 for r in results if r.succeeded)
     ok = bool(results) and require_met(stage.require, passed, len(results))
-    status = AgentStatus.PASSED if ok else _failed_status(results, limit, ctx)
+    status = AgentStatus.PASSED if ok else _failed_status(limit, ctx)
     duration = ctx.now() - began
     ctx.emit(StageFinished, stage=stage.name, status=status, duration_s=duration)
     context["previous"] = list(outputs)
@@ -119,7 +119,8 @@ async def _run_stage(
     )
 
 
-def _failed_status(results: list[AgentResult], limit: Limit | None, ctx: RunContext) -> AgentStatus:
+def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:
+    """timeout when the stage's limit has passed, else failed."""
     if limit is not None and ctx.now() >= limit.at:
         return AgentStatus.TIMEOUT
     return AgentStatus.FAILED
