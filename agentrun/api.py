@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from agentrun.collector import collector_tuned
 from agentrun.display import choose_display
-from agentrun.engine import EngineOptions, execute
-from agentrun.envfile import layered_environment
+from agentrun.engine.collector import collector_tuned
+from agentrun.engine.session import EngineOptions, execute
 from agentrun.errors import Problem, SpecError, UsageError
-from agentrun.events import EventBus
-from agentrun.graph import TaskGraph, compile_graph
-from agentrun.loader import LoadedParadigm, load_paradigm
+from agentrun.events.records import EventBus
+from agentrun.graph.compiled import TaskGraph, compile_graph
+from agentrun.loading.envfile import layered_environment
+from agentrun.loading.loader import LoadedParadigm, load_paradigm
+from agentrun.outputs.event_log import EventLog
+from agentrun.outputs.json_report import render_report
+from agentrun.outputs.junit import render_junit
+from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
 from agentrun.redact import Redactor
-from agentrun.report.event_log import EventLog
-from agentrun.report.json_report import render_report
-from agentrun.report.junit import render_junit
-from agentrun.report.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
 from agentrun.results import RunResult
 
 PARADIGM_SUFFIXES = (".yaml", ".yml")

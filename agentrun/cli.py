@@ -15,12 +15,13 @@ import typer
 
 from agentrun import __version__, api
 from agentrun.display import DISPLAY_MODES, make_console, styled_output
+from agentrun.display.graph_tree import graph_tree
 from agentrun.display.problems import SourceCache, render_problems
 from agentrun.durations import parse_duration
 from agentrun.errors import AgentrunError, Severity, SpecError, UsageError
-from agentrun.graph_render import GRAPH_FORMATS, graph_mermaid, graph_tree
-from agentrun.graph_text import describe_graph
-from agentrun.spec import Paradigm
+from agentrun.graph.describe import GRAPH_FORMATS, describe_graph
+from agentrun.graph.mermaid import graph_mermaid
+from agentrun.loading.spec import Paradigm
 
 app = typer.Typer(
     add_completion=False,

@@ -6,7 +6,7 @@ For every N (default 1,000 and 10,000) the same sleeps run two ways:
   the floor that any asyncio program pays for N concurrent waits;
 * **agentrun**: a generated paradigm of N ``mock`` agents with that latency, measured as
   a user pays it: loading and compiling the YAML, then running the compiled graph
-  (``asyncio.run`` of :func:`agentrun.engine.execute` with the chosen display), and
+  (``asyncio.run`` of :func:`agentrun.engine.session.execute` with the chosen display), and
   separately the whole :func:`agentrun.api.run` call.
 
 Every measured case runs in a fresh child process (this script re-invoked with an
@@ -95,10 +95,10 @@ def _child_phases(
     """agentrun phase by phase: load+compile, run (asyncio.run of execute), report."""
     from agentrun import api
     from agentrun.display import choose_display
-    from agentrun.engine import EngineOptions, execute
-    from agentrun.events import EventBus
+    from agentrun.engine.session import EngineOptions, execute
+    from agentrun.events.records import EventBus
+    from agentrun.outputs.json_report import render_report
     from agentrun.redact import Redactor
-    from agentrun.report.json_report import render_report
 
     phases: dict[str, dict[str, float]] = {}
     graph, phases["load_compile"] = timed(
@@ -146,8 +146,8 @@ def child_main(args: argparse.Namespace) -> int:
         # Imported before the baseline, so +RSS is what the run costs, not the imports.
         import agentrun.api
         import agentrun.display
-        import agentrun.engine
-        import agentrun.report.json_report  # noqa: F401
+        import agentrun.engine.session
+        import agentrun.outputs.json_report  # noqa: F401
     GC.install()
     rss_before = peak_rss_kib()
     if args.child == "bare":

@@ -15,7 +15,7 @@ Each scenario runs these cases:
 * **agentrun run**: a generated ``independent`` paradigm of N agents
   ``aK: {provider: llm, model: m}`` sharing one ``openai`` provider entry (with
   ``max_concurrency: C`` when limited), compiled first (timed apart, not part of the ratios),
-  then ``asyncio.run`` of :func:`agentrun.engine.execute` with an empty event bus;
+  then ``asyncio.run`` of :func:`agentrun.engine.session.execute` with an empty event bus;
 * **httpx reference**: plain ``httpx.AsyncClient(limits=httpx.Limits(max_connections=C))``
   (``None`` when unlimited) driven exactly like the floor, to show what httpx's own connection
   pool would cost; at the unlimited scenario only with ``--slow``, as it takes minutes there.
@@ -151,8 +151,8 @@ async def _httpx(url: str, n: int, limit: int) -> int:
 def _child_agentrun(paradigm: Path, n: int) -> dict[str, dict[str, float]]:
     """Compile the paradigm (timed apart), then run it; check every agent passed."""
     from agentrun import api
-    from agentrun.engine import execute
-    from agentrun.events import EventBus
+    from agentrun.engine.session import execute
+    from agentrun.events.records import EventBus
 
     graph, compile_figures = timed(lambda: api.compile_paradigm(paradigm, api.RunOptions()))
     result, run_figures = timed(lambda: asyncio.run(execute(graph, EventBus([]))))
@@ -173,7 +173,7 @@ def child_main(args: argparse.Namespace) -> int:
 
     if args.child == "agentrun":
         import agentrun.api
-        import agentrun.engine
+        import agentrun.engine.session
         import agentrun.providers.openai  # noqa: F401
 
         phases = _child_agentrun(Path(args.paradigm), n)

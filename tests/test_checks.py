@@ -11,8 +11,8 @@ import pytest
 
 from agentrun.checks import Check, CheckInput, compile_check, register_check
 from agentrun.checks.judge import read_verdict
+from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
-from agentrun.spec import ImperativeSpec
 
 # Check functions used by `python` imperatives live in this module; they are
 # referenced through __name__ so the reference works however pytest imports it.
@@ -487,6 +487,6 @@ def test_compile_without_a_compiler_is_an_error(monkeypatch: pytest.MonkeyPatch)
 
 def test_every_check_name_has_a_compiler() -> None:
     from agentrun import checks
-    from agentrun.spec import CHECK_NAMES
+    from agentrun.loading.spec import CHECK_NAMES
 
     assert set(checks._COMPILERS) == set(CHECK_NAMES)

@@ -18,9 +18,8 @@ from agentrun.display import Display, choose_display
 from agentrun.display.live import LiveDisplay
 from agentrun.display.sheet import Sheet
 from agentrun.display.state import RunState
-from agentrun.display.summary import MAX_ROWS
 from agentrun.display.view import ViewOptions, clock_text, render_view
-from agentrun.events import (
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
@@ -32,6 +31,7 @@ from agentrun.events import (
     RunStarted,
     WinnerChosen,
 )
+from agentrun.outputs.text_summary import MAX_ROWS
 from agentrun.redact import Redactor
 from agentrun.results import (
     AgentResult,

@@ -25,7 +25,7 @@ from agentrun.display import (
 from agentrun.display.live import LiveDisplay
 from agentrun.display.plain import PlainDisplay
 from agentrun.display.quiet import QuietDisplay
-from agentrun.display.summary import STYLES, SYMBOLS, printable
+from agentrun.outputs.text_summary import STYLES, SYMBOLS, printable
 from agentrun.redact import Redactor
 from agentrun.results import AgentStatus, RunResult
 
@@ -203,7 +203,7 @@ def test_printable(text: str, shown: str) -> None:
 
 def test_queue_and_limit_lines() -> None:
     from agentrun.display.plain import describe
-    from agentrun.events import LimitChanged, Queued
+    from agentrun.events.records import LimitChanged, Queued
 
     assert describe(Queued(t=0.0, instance="a", attempt=1, provider="llm")) == (
         "a  queued for a slot of provider llm"

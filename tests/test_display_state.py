@@ -8,8 +8,8 @@ from pathlib import Path
 
 from agentrun import api
 from agentrun.display.state import KEEP_SLOWEST, LATER_GROUP, RESCUE_GROUP, RunState
-from agentrun.engine import execute
-from agentrun.events import (
+from agentrun.engine.session import execute
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     Event,
@@ -200,7 +200,7 @@ def test_run_finished_reconciles_unstarted_pipeline_agents() -> None:
 
 
 def test_streamed_characters_show_until_tokens_arrive() -> None:
-    from agentrun.events import AttemptStarted, Streamed
+    from agentrun.events.records import AttemptStarted, Streamed
     from agentrun.results import Usage
 
     state = RunState()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agentrun.cli import main
-from agentrun.envfile import layered_environment, read_env_file
 from agentrun.errors import UsageError
+from agentrun.loading.envfile import layered_environment, read_env_file
 
 
 def test_parse(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from rich.console import Console
 
 from agentrun import api
 from agentrun.cli import main
-from agentrun.graph import TaskGraph
-from agentrun.graph_render import graph_mermaid, graph_tree
+from agentrun.display.graph_tree import graph_tree
+from agentrun.graph.compiled import TaskGraph
+from agentrun.graph.mermaid import graph_mermaid
 
 PIPELINE = """
 name: research-team

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentrun.interpolate import interpolate, interpolate_tree, is_secret_name
+from agentrun.loading.interpolate import interpolate, interpolate_tree, is_secret_name
 
 ENV = {"HOST": "example.org", "PORT": "8080", "EMPTY": "", "OPENAI_API_KEY": "sk-test-1234"}
 

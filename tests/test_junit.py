@@ -11,8 +11,8 @@ import pytest
 
 from agentrun import api
 from agentrun.errors import UsageError
+from agentrun.outputs.junit import MAX_OUTPUT, render_junit
 from agentrun.redact import Redactor
-from agentrun.report.junit import MAX_OUTPUT, render_junit
 from agentrun.results import (
     AgentResult,
     AgentStatus,

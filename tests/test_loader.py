@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from agentrun.errors import Problem, Severity, SpecError
-from agentrun.loader import LoadedParadigm, load_paradigm, load_text
-from agentrun.positions import Position, parse_yaml
+from agentrun.loading.loader import LoadedParadigm, load_paradigm, load_text
+from agentrun.loading.positions import Position, parse_yaml
 
 DATA = Path(__file__).parent / "data"
 BAD_FILES = sorted((DATA / "bad").glob("*.yaml"))

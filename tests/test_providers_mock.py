@@ -11,10 +11,10 @@ from helpers_providers import make_options, make_request, run_once
 
 from agentrun import providers
 from agentrun.errors import ProviderError, TemplateError, UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers import PROVIDERS, open_session, register_provider
 from agentrun.providers.base import ProviderSession
 from agentrun.providers.mock import MockClient, open_mock_session
-from agentrun.spec import ProviderEntry
 
 
 def mock(**fields: Any) -> MockClient:

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from agentrun.errors import Severity
-from agentrun.semantics import (
+from agentrun.loading.semantics import (
     Finding,
     check_paradigm,
     hint,
@@ -14,8 +14,8 @@ from agentrun.semantics import (
     run_agents,
     stage_names,
 )
-from agentrun.spec import Paradigm
-from agentrun.template_checks import check_templates
+from agentrun.loading.spec import Paradigm
+from agentrun.loading.template_checks import check_templates
 
 
 def paradigm(agents: dict[str, Any], **fields: Any) -> Paradigm:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agentrun import api
+from agentrun.outputs.step_summary import MAX_ROWS, render_step_summary
 from agentrun.redact import Redactor
-from agentrun.report.step_summary import MAX_ROWS, render_step_summary
 from agentrun.results import AgentResult, AgentStatus, RunResult, RunStatus, StageResult
 
 PARADIGM = """

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from agentrun.checks import function, judge, structured, text, timing
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
-from agentrun.spec import CHECK_NAMES, ImperativeSpec
+from agentrun.loading.spec import CHECK_NAMES, ImperativeSpec
 
 __all__ = [
     "Check",

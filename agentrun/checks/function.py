@@ -17,8 +17,8 @@ from agentrun.callables import (
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
+from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
-from agentrun.spec import ImperativeSpec
 
 _REASON_LIMIT = 200
 

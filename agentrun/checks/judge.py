@@ -8,8 +8,8 @@ import math
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
+from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
-from agentrun.spec import ImperativeSpec
 
 _MESSAGE_LIMIT = 160
 _MARKUP = " \t\r\n*_#>`"

@@ -10,7 +10,7 @@ from jsonschema.exceptions import best_match
 
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck, shorten
-from agentrun.spec import ImperativeSpec
+from agentrun.loading.spec import ImperativeSpec
 
 _NOT_PARSED = object()
 

@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
-from agentrun.spec import ImperativeSpec
 
 Verdict = Callable[[CheckInput], str | None]
 """Decides one output: ``None`` passes, a string is the reason it failed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck
 from agentrun.durations import format_duration
-from agentrun.spec import ImperativeSpec
+from agentrun.loading.spec import ImperativeSpec
 
 
 def compile_max_latency(

@@ -28,7 +28,7 @@ from rich.console import Console
 from agentrun.display.live import LiveDisplay
 from agentrun.display.plain import PlainDisplay
 from agentrun.display.quiet import QuietDisplay
-from agentrun.events import Event
+from agentrun.events.records import Event
 from agentrun.redact import Redactor
 
 __all__ = [

@@ -20,9 +20,9 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from agentrun.display.state import RunState
-from agentrun.display.summary import printable
 from agentrun.display.view import ViewOptions, final_summary, partial_summary, render_view
-from agentrun.events import Event, RunFinished, RunStarted
+from agentrun.events.records import Event, RunFinished, RunStarted
+from agentrun.outputs.text_summary import printable
 from agentrun.redact import Redactor
 
 MAX_FPS = 10.0

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from agentrun.display.summary import SYMBOLS, printable, summary_lines
 from agentrun.durations import format_duration
-from agentrun.events import (
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
@@ -28,6 +27,7 @@ from agentrun.events import (
     StageStarted,
     WinnerChosen,
 )
+from agentrun.outputs.text_summary import SYMBOLS, printable, summary_lines
 from agentrun.redact import Redactor
 
 

@@ -23,8 +23,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from agentrun.display.summary import STYLES, printable
 from agentrun.errors import Problem, Severity
+from agentrun.outputs.text_summary import STYLES, printable
 from agentrun.results import AgentStatus
 
 TAB_SIZE = 8

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentrun.display.plain import PlainDisplay
-from agentrun.events import Event, RunFinished
+from agentrun.events.records import Event, RunFinished
 
 
 class QuietDisplay(PlainDisplay):

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from agentrun.display.summary import PROBLEM_STATUSES
-from agentrun.events import (
+from agentrun.events.recorder import TOP_LEVEL_ROLES
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
@@ -31,7 +31,7 @@ from agentrun.events import (
     Streamed,
     WinnerChosen,
 )
-from agentrun.recorder import TOP_LEVEL_ROLES
+from agentrun.outputs.text_summary import PROBLEM_STATUSES
 from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
 
 RESCUE_GROUP = "rescue"

@@ -1,6 +1,6 @@
 """Rich renderables of the live view, built from :class:`RunState` only when redrawn.
 
-Up to :data:`agentrun.display.summary.MAX_ROWS` agents (fewer on a short
+Up to :data:`agentrun.outputs.text_summary.MAX_ROWS` agents (fewer on a short
 terminal) the view is a table with one row per agent, grouped by stage. Above
 that it summarises: counts by status, the agents running longest, the latest
 problems and the slowest agents, so ten thousand agents cost no more to draw
@@ -20,7 +20,8 @@ from rich.text import Text
 
 from agentrun.display.sheet import Sheet
 from agentrun.display.state import RESCUE_GROUP, AgentRow, RunState
-from agentrun.display.summary import (
+from agentrun.durations import format_duration
+from agentrun.outputs.text_summary import (
     MAX_ROWS,
     RUN_STYLES,
     STYLES,
@@ -30,7 +31,6 @@ from agentrun.display.summary import (
     status_counts,
     tokens_text,
 )
-from agentrun.durations import format_duration
 from agentrun.results import AgentStatus, CheckResult, RunResult, RunStatus
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agentrun.context import Limit, RunContext
-from agentrun.graph import TaskGraph
+from agentrun.engine.context import Limit, RunContext
+from agentrun.graph.compiled import TaskGraph
+from agentrun.loading.spec import Require
 from agentrun.results import StageResult
-from agentrun.spec import Require
 
 
 @dataclass(frozen=True, slots=True)

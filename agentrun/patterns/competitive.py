@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 
-from agentrun.context import Limit, RunContext
-from agentrun.events import WinnerChosen
+from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.runner import run_agent
+from agentrun.events.records import WinnerChosen
 from agentrun.patterns.common import PatternOutcome, base_context
 from agentrun.results import AgentResult
-from agentrun.runner import run_agent
 
 
 async def run_competitive(ctx: RunContext, outer: Limit | None) -> PatternOutcome:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agentrun.context import Limit, RunContext
+from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.runner import run_agent
 from agentrun.patterns.common import PatternOutcome, base_context, describe_require, require_met
-from agentrun.runner import run_agent
 
 
 async def run_independent(ctx: RunContext, outer: Limit | None) -> PatternOutcome:

@@ -6,13 +6,13 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from agentrun.context import Limit, RunContext
+from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.runner import run_agent
 from agentrun.errors import TemplateError
-from agentrun.events import AgentFinished, StageFinished, StageStarted
-from agentrun.graph import StageNode
+from agentrun.events.records import AgentFinished, StageFinished, StageStarted
+from agentrun.graph.compiled import StageNode
 from agentrun.patterns.common import PatternOutcome, base_context, describe_require, require_met
 from agentrun.results import AgentResult, AgentStatus, StageResult
-from agentrun.runner import run_agent
 
 
 def instance_names(stages: tuple[StageNode, ...]) -> dict[tuple[str, str], str]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from agentrun.errors import UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.anthropic import open_anthropic_session
 from agentrun.providers.base import ProviderFactory, ProviderSession
 from agentrun.providers.command import open_command_session
@@ -17,7 +18,6 @@ from agentrun.providers.function import open_python_session
 from agentrun.providers.mock import open_mock_session
 from agentrun.providers.openai import open_openai_session
 from agentrun.providers.webhook import open_http_session
-from agentrun.spec import ProviderEntry
 
 __all__ = ["PROVIDERS", "open_session", "register_provider"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from agentrun.errors import ProviderError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
 from agentrun.providers.http_common import HttpSession, describe, parse_json
 from agentrun.providers.openai import chat_messages, model_of
-from agentrun.spec import ProviderEntry
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agentrun.loading.spec import ProviderEntry
 from agentrun.results import Usage
-from agentrun.spec import ProviderEntry
 from agentrun.templates import TemplateEngine
 
 

@@ -14,8 +14,8 @@ import signal
 from pathlib import Path
 
 from agentrun.errors import CommandFailed, ProviderError, UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
-from agentrun.spec import ProviderEntry
 
 __all__ = ["CommandClient", "open_command_session"]
 

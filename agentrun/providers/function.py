@@ -21,8 +21,8 @@ from agentrun.callables import (
     positional_arity,
 )
 from agentrun.errors import AgentError, CallableFailed, ProviderError, UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
-from agentrun.spec import ProviderEntry
 
 __all__ = ["PythonClient", "open_python_session"]
 

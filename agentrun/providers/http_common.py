@@ -24,9 +24,9 @@ from typing import Any
 import aiohttp
 
 from agentrun.errors import ProviderError
+from agentrun.loading.spec import Price, ProviderEntry
 from agentrun.providers.base import AgentClient, ClientOptions
 from agentrun.results import Usage
-from agentrun.spec import Price, ProviderEntry
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MESSAGE_LIMIT = 300

@@ -13,8 +13,8 @@ from typing import Any
 
 from agentrun.durations import parse_duration
 from agentrun.errors import ProviderError, UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
-from agentrun.spec import ProviderEntry
 
 __all__ = ["MockClient", "open_mock_session"]
 

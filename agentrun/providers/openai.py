@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from agentrun.errors import ProviderError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
 from agentrun.providers.http_common import HttpSession, describe, parse_json
-from agentrun.spec import ProviderEntry
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentrun.errors import ProviderError, UsageError
+from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
 from agentrun.providers.http_common import HttpSession, describe
-from agentrun.spec import ProviderEntry
 from agentrun.templates import TemplateEngine
 
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from agentrun.positions import Loc, Position, Positions
-from agentrun.spec import Paradigm
+from agentrun.loading.positions import Loc, Position, Positions
+from agentrun.loading.spec import Paradigm
 
 _ENTITIES = {"agents": "agent", "providers": "provider", "imperatives": "imperative"}
 _EXPECTATIONS = {

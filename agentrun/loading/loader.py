@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentrun.errors import Problem, Severity, SpecError
-from agentrun.interpolate import interpolate_tree
-from agentrun.positions import Position, Positions, parse_yaml
-from agentrun.semantics import Finding, check_paradigm
-from agentrun.spec import Paradigm
-from agentrun.spec_errors import translate_errors
-from agentrun.template_checks import check_templates
+from agentrun.loading.interpolate import interpolate_tree
+from agentrun.loading.positions import Position, Positions, parse_yaml
+from agentrun.loading.semantics import Finding, check_paradigm
+from agentrun.loading.spec import Paradigm
+from agentrun.loading.spec_errors import translate_errors
+from agentrun.loading.template_checks import check_templates
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every model forbids unknown keys (a typo must never be ignored). Cross-references
 (agent names, imperatives, providers, fallback cycles, templates) are checked
-afterwards by :mod:`agentrun.semantics`, which knows where each YAML node sits.
+afterwards by :mod:`agentrun.loading.semantics`, which knows where each YAML node sits.
 Field docstrings become the descriptions in ``agentrun schema``.
 """
 

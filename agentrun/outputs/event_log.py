@@ -6,9 +6,9 @@ import json
 from dataclasses import fields
 from typing import Any, TextIO
 
-from agentrun.events import AgentFinished, Event, RunFinished
+from agentrun.events.records import AgentFinished, Event, RunFinished
+from agentrun.outputs.json_report import agent_dict, check_dict
 from agentrun.redact import Redactor
-from agentrun.report.json_report import agent_dict, check_dict
 from agentrun.results import CheckResult
 
 

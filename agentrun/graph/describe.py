@@ -1,7 +1,8 @@
 """``agentrun graph``: the compiled task graph as indented text with worst-case times.
 
 The phrases built here (a pattern's rails, a stage's rules, an agent's budget)
-are shared with the tree and Mermaid drawings in :mod:`agentrun.graph_render`.
+are shared with the tree and Mermaid drawings in :mod:`agentrun.graph.mermaid` and
+:mod:`agentrun.display.graph_tree`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import math
 
 from agentrun.durations import format_duration
-from agentrun.graph import StageNode, TaskGraph
+from agentrun.graph.compiled import StageNode, TaskGraph
+
+GRAPH_FORMATS = ("text", "tree", "mermaid")
+"""What ``agentrun graph --format`` accepts."""
 
 
 def describe_graph(graph: TaskGraph) -> str:
@@ -90,3 +94,13 @@ def _agent_lines(graph: TaskGraph, name: str, indent: str) -> list[str]:
         lines.append(f"{indent}  fallback →")
         lines += _agent_lines(graph, fallback, indent + "    ")
     return lines
+
+
+def imperative_text(graph: TaskGraph, name: str) -> str:
+    """``cites_sources (contains_any)``, with ``, warning`` for a warning-only imperative."""
+    spec = graph.imperatives[name]
+    kind = spec.check
+    if spec.judge is not None:
+        kind = f"judge {spec.judge.agent}"
+    warning = ", warning" if spec.severity == "warning" else ""
+    return f"{name} ({kind}{warning})"

@@ -13,9 +13,9 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from agentrun.positions import Loc
-from agentrun.semantics import Finding, hint, provider_name_of, stage_names
-from agentrun.spec import Paradigm
+from agentrun.loading.positions import Loc
+from agentrun.loading.semantics import Finding, hint, provider_name_of, stage_names
+from agentrun.loading.spec import Paradigm
 from agentrun.templates import CONTEXT_NAMES, TemplateEngine
 
 _TEXT_FIELDS = ("prompt", "system", "output", "stdin")

@@ -12,9 +12,9 @@ from typing import Any
 
 from agentrun.checks.base import Check
 from agentrun.durations import format_duration
-from agentrun.events import Event, EventBus
-from agentrun.graph import TaskGraph
-from agentrun.limits import ProviderLimiter
+from agentrun.engine.limits import ProviderLimiter
+from agentrun.events.records import Event, EventBus
+from agentrun.graph.compiled import TaskGraph
 from agentrun.providers.base import AgentClient
 from agentrun.templates import TemplateEngine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from agentrun.spec import Backoff
+from agentrun.loading.spec import Backoff
 
 
 def compute_backoff(retry: int, policy: Backoff, rng: random.Random | None = None) -> float:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agentrun.loader import LoadedParadigm
-from agentrun.retry import worst_case_waits
-from agentrun.semantics import judge_names, provider_name_of, provider_type_of, run_agents
-from agentrun.spec import (
+from agentrun.engine.retry import worst_case_waits
+from agentrun.loading.loader import LoadedParadigm
+from agentrun.loading.semantics import judge_names, provider_name_of, provider_type_of, run_agents
+from agentrun.loading.spec import (
     PROVIDER_FIELDS,
     AgentSpec,
     Backoff,

@@ -1,6 +1,6 @@
 """Checks that need the whole paradigm: providers, references, fallbacks, pattern rules.
 
-They run once the file has the right shape (:mod:`agentrun.spec`) and report every
+They run once the file has the right shape (:mod:`agentrun.loading.spec`) and report every
 finding by ``loc``; the loader turns a ``loc`` into a line and column.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from agentrun.errors import Severity
-from agentrun.positions import Loc
-from agentrun.spec import (
+from agentrun.loading.positions import Loc
+from agentrun.loading.spec import (
     BUILTIN_PROVIDER_TYPES,
     PROVIDER_FIELDS,
     TYPE_SPECIFIC_FIELDS,
@@ -85,7 +85,7 @@ def run_agents(paradigm: Paradigm) -> list[str]:
 def check_paradigm(paradigm: Paradigm) -> list[Finding]:
     """The semantic problems of a paradigm whose shape is already valid (templates aside).
 
-    Templates are checked by :func:`agentrun.template_checks.check_templates`.
+    Templates are checked by :func:`agentrun.loading.template_checks.check_templates`.
 
     Args:
         paradigm: the validated paradigm.

@@ -1,9 +1,7 @@
-"""Drawings of the compiled task graph: a Rich tree and a Mermaid flowchart.
+"""The compiled task graph as a Mermaid flowchart (``agentrun graph --format mermaid``).
 
-Both show the same things as :func:`agentrun.graph_text.describe_graph`: stages
-(or the racers), each agent with its provider and time budget, its
-imperatives, the judges those imperatives call, its fallback chain, and the
-pattern-level fallbacks. Nothing here runs or prints anything.
+Stage subgraphs (or the racers), agents with their budget and imperatives,
+fallback edges (dashed), judge edges (thick) and the pattern-level fallbacks.
 """
 
 from __future__ import annotations
@@ -12,72 +10,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from rich.text import Text
-from rich.tree import Tree
-
 from agentrun.durations import format_duration
-from agentrun.graph import TaskGraph
-from agentrun.graph_text import budget_text, group_label, stage_text, title_text
-
-GRAPH_FORMATS = ("text", "tree", "mermaid")
-
-# --------------------------------------------------------------------------- tree
-
-
-def graph_tree(graph: TaskGraph) -> Tree:
-    """The graph as a Rich tree: stages or racers, then agents with their rails."""
-    tree = Tree(Text(title_text(graph), style="bold"), guide_style="grey50")
-    if graph.pattern == "pipeline":
-        for stage in graph.stages:
-            branch = tree.add(
-                Text.assemble(("stage ", "bold"), (stage.name, "bold"), f" ({stage_text(stage)})")
-            )
-            for name in stage.agents:
-                _agent_branch(branch, graph, name, set())
-    else:
-        branch = tree.add(Text(f"{group_label(graph)} (all at once)", style="bold"))
-        for name in graph.run:
-            _agent_branch(branch, graph, name, set())
-    if graph.fallback:
-        rescue = tree.add(Text("if the pattern fails, try in order", style="bold"))
-        for name in graph.fallback:
-            _agent_branch(rescue, graph, name, set())
-    return tree
-
-
-def _agent_branch(
-    parent: Tree, graph: TaskGraph, name: str, seen: set[str], prefix: str = ""
-) -> None:
-    node = graph.agents[name]
-    branch = parent.add(
-        Text.assemble(
-            (prefix, "#E69F00"),
-            (name, "bold #56B4E9"),
-            f" [{node.provider}] {budget_text(graph, name)}; ",
-            (f"worst case {format_duration(graph.worst_case(name))}", "dim"),
-        )
-    )
-    for imperative in node.imperatives:
-        branch.add(Text.assemble(("◆ ", "#CC79A7"), imperative_text(graph, imperative)))
-    for judge in graph.judges_of(name):
-        branch.add(Text.assemble(("⚖ judged by ", "#E69F00"), (judge, "bold")))
-    if name in seen:
-        return  # validation forbids fallback cycles; this only guards the drawing
-    for index, fallback in enumerate(node.fallback, start=1):
-        _agent_branch(branch, graph, fallback, seen | {name}, f"↳ fallback {index}: ")
-
-
-def imperative_text(graph: TaskGraph, name: str) -> str:
-    """``cites_sources (contains_any)``, with ``, warning`` for a warning-only imperative."""
-    spec = graph.imperatives[name]
-    kind = spec.check
-    if spec.judge is not None:
-        kind = f"judge {spec.judge.agent}"
-    warning = ", warning" if spec.severity == "warning" else ""
-    return f"{name} ({kind}{warning})"
-
-
-# --------------------------------------------------------------------------- mermaid
+from agentrun.graph.compiled import TaskGraph
+from agentrun.graph.describe import budget_text, group_label, stage_text, title_text
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
-from agentrun.collector import collector_tuned
-from agentrun.context import Limit, RunContext
-from agentrun.events import EventBus, LimitChanged, RunFinished, RunStarted
-from agentrun.graph import TaskGraph
-from agentrun.limits import ProviderLimiter
+from agentrun.engine.collector import collector_tuned
+from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.limits import ProviderLimiter
+from agentrun.engine.runner import run_agent
+from agentrun.events.recorder import RunRecorder
+from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
+from agentrun.graph.compiled import TaskGraph
+from agentrun.loading.spec import parse_rate
 from agentrun.patterns import PATTERNS, PatternOutcome
 from agentrun.patterns.pipeline import instance_names
 from agentrun.providers import open_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
-from agentrun.recorder import RunRecorder
 from agentrun.results import RunResult, RunStatus
-from agentrun.runner import run_agent
-from agentrun.spec import parse_rate
 from agentrun.templates import TemplateEngine
 
 

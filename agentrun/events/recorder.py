@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentrun.events import (
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptStarted,

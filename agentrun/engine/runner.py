@@ -17,9 +17,11 @@ from dataclasses import replace
 from typing import Any
 
 from agentrun.checks.base import CheckInput
-from agentrun.context import Limit, RunContext
+from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.limits import ProviderLimiter
+from agentrun.engine.retry import compute_backoff
 from agentrun.errors import AgentError
-from agentrun.events import (
+from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
@@ -30,11 +32,9 @@ from agentrun.events import (
     Retrying,
     Streamed,
 )
-from agentrun.graph import AgentNode
-from agentrun.limits import ProviderLimiter
+from agentrun.graph.compiled import AgentNode
 from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
-from agentrun.retry import compute_backoff
 
 
 async def run_agent(

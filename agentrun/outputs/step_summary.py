@@ -13,8 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from agentrun.display.summary import SYMBOLS, counts_text, printable, status_counts, tokens_text
 from agentrun.durations import format_duration
+from agentrun.outputs.text_summary import (
+    SYMBOLS,
+    counts_text,
+    printable,
+    status_counts,
+    tokens_text,
+)
 from agentrun.redact import Redactor
 from agentrun.results import AgentResult, AgentStatus, RunResult, RunStatus
 

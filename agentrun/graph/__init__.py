@@ -1,0 +1,1 @@
+"""The compiled task graph (runtime objects, no spec) and its text and Mermaid descriptions."""

@@ -1,1 +1,0 @@
-"""Serialisers of a run: the JSON report and the JSONL event log."""
