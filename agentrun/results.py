@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from agentrun.identity import InstanceId, Role
+
 
 class AgentStatus(StrEnum):
     """The contract's agent statuses; values are the words in reports and events."""
@@ -95,8 +97,8 @@ class AgentResult:
 
     name: str
     """The agent's name in the paradigm."""
-    instance: str
-    """Unique label of this run of the agent, e.g. ``theorist[1]`` in a for_each stage."""
+    instance: InstanceId
+    """Who ran: its label, e.g. ``theorist[1]`` in a for_each stage, is unique in the run."""
     stage: str | None
     status: AgentStatus
     duration_s: float = 0.0
@@ -108,7 +110,7 @@ class AgentResult:
     """The fallback whose output stands in for this agent."""
     fallbacks: tuple[AgentResult, ...] = ()
     """Every fallback that was tried, in order."""
-    role: str = "agent"
+    role: Role = Role.AGENT
     """agent, fallback, judge or rescue (a pattern-level fallback)."""
     usage: Usage | None = None
 
@@ -145,7 +147,7 @@ class StageResult:
     name: str
     status: AgentStatus
     """passed, failed, timeout or skipped."""
-    agents: tuple[str, ...] = ()
+    agents: tuple[InstanceId, ...] = ()
     outputs: tuple[str, ...] = ()
     duration_s: float = 0.0
 

@@ -31,6 +31,7 @@ from agentrun.events.records import (
     Streamed,
     WinnerChosen,
 )
+from agentrun.identity import Role, identity_of
 from agentrun.outputs.text_summary import PROBLEM_STATUSES
 from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
 
@@ -206,12 +207,12 @@ class RunState:
 
     def _agent_started(self, event: AgentStarted) -> None:
         if event.role in TOP_LEVEL_ROLES:
-            group = RESCUE_GROUP if event.role == "rescue" else event.stage
+            group = RESCUE_GROUP if event.role == Role.RESCUE else event.stage
             row = self._row(event.instance, group)
             row.started_at = event.t
             self.running[event.instance] = row
             self._set_status(row, AgentStatus.RUNNING)
-        elif event.role == "fallback" and event.parent is not None:
+        elif event.role == Role.FALLBACK and event.parent is not None:
             owner = self._target(event.parent)
             if owner is not None:
                 self._owners[event.instance] = owner
@@ -233,10 +234,10 @@ class RunState:
 
     def _agent_finished(self, result: AgentResult) -> None:
         if result.role not in TOP_LEVEL_ROLES:
-            if result.role == "judge" and result.usage is not None:
+            if result.role == Role.JUDGE and result.usage is not None:
                 self._add_usage(result)
             return
-        group = RESCUE_GROUP if result.role == "rescue" else result.stage
+        group = RESCUE_GROUP if result.role == Role.RESCUE else result.stage
         row = self._row(result.instance, group)
         if row.status.is_final:
             return
@@ -246,7 +247,7 @@ class RunState:
         """Reconcile with the recorded result: agents cut short become cancelled or skipped."""
         self.result = result
         for agent in result.agents:
-            group = RESCUE_GROUP if agent.role == "rescue" else agent.stage
+            group = RESCUE_GROUP if agent.role == Role.RESCUE else agent.stage
             if group is None and self.stages:
                 group = LATER_GROUP
             row = self._row(agent.instance, group)
@@ -275,7 +276,7 @@ class RunState:
         # A planned placeholder hands its pending count to the row; the items of a
         # for_each stage share one placeholder, so only the first takes it.
         placeholder = self.upcoming.pop(instance, None) or self.upcoming.pop(
-            instance.partition("[")[0], None
+            identity_of(instance).planned, None
         )
         if placeholder is None:
             self.counts[AgentStatus.PENDING] += 1

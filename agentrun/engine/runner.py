@@ -33,38 +33,39 @@ from agentrun.events.records import (
     Streamed,
 )
 from agentrun.graph.compiled import AgentNode
+from agentrun.identity import InstanceId, Role
 from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
 
 async def run_agent(
     ctx: RunContext,
-    name: str,
-    *,
-    instance: str,
-    stage: str | None,
+    instance: InstanceId,
     context: Mapping[str, Any],
     outer: Limit | None = None,
-    role: str = "agent",
-    parent: str | None = None,
 ) -> AgentResult:
-    """Run an agent with its retries and fallback chain; never raises but on cancellation.
+    """Run an agent instance with its retries and fallback chain; never raises but on
+    cancellation.
 
     Args:
         ctx: the run's shared state.
-        name: the agent's name in the paradigm.
-        instance: a label unique within the run (``theorist[1]``, ``industry>backup``).
-        stage: the pipeline stage, if any.
+        instance: who runs: the agent, its role, stage and the instance it serves.
         context: the template context (input, vars, previous, ...).
         outer: the pattern deadline or stage timeout, whichever is tighter.
-        role: agent, fallback, judge or rescue.
-        parent: the instance this one serves (fallbacks and judges).
 
     Returns:
         The agent's result; its ``output`` is the fallback's when one replaced it.
     """
-    node = ctx.graph.agents[name]
-    ctx.emit(AgentStarted, agent=name, instance=instance, stage=stage, role=role, parent=parent)
+    node = ctx.graph.agents[instance.agent]
+    stage, role = instance.stage, instance.role
+    ctx.emit(
+        AgentStarted,
+        agent=instance.agent,
+        instance=instance,
+        stage=stage,
+        role=role,
+        parent=instance.parent,
+    )
     started = ctx.now()
     attempts: list[AttemptRecord] = []
     fallbacks: list[AgentResult] = []
@@ -75,14 +76,7 @@ async def run_agent(
             for fallback in node.fallback:
                 ctx.emit(FallbackStarted, instance=instance, fallback=fallback)
                 substitute = await run_agent(
-                    ctx,
-                    fallback,
-                    instance=f"{instance}>{fallback}",
-                    stage=stage,
-                    context=context,
-                    outer=outer,
-                    role="fallback",
-                    parent=instance,
+                    ctx, InstanceId.fallback(instance, fallback), context, outer
                 )
                 fallbacks.append(substitute)
                 if substitute.succeeded:
@@ -344,9 +338,9 @@ async def _check(
 
 def _result(
     node: AgentNode,
-    instance: str,
+    instance: InstanceId,
     stage: str | None,
-    role: str,
+    role: Role,
     status: AgentStatus,
     attempts: list[AttemptRecord],
     started: float,

@@ -19,9 +19,10 @@ from agentrun.engine.runner import run_agent
 from agentrun.events.recorder import RunRecorder
 from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import TaskGraph
+from agentrun.identity import InstanceId, identity_of
 from agentrun.loading.spec import parse_rate
 from agentrun.patterns import PATTERNS, PatternOutcome
-from agentrun.patterns.pipeline import instance_names
+from agentrun.patterns.pipeline import planned_instances
 from agentrun.providers import open_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
 from agentrun.results import RunResult, RunStatus
@@ -162,15 +163,8 @@ async def _close(sessions: dict[str, ProviderSession]) -> None:
 def _judge_runner(ctx: RunContext) -> JudgeRunner:
     async def run_judge(judge: str, prompt: str, inp: CheckInput) -> tuple[bool, str]:
         context = {**inp.context, "input": prompt}
-        result = await run_agent(
-            ctx,
-            judge,
-            instance=f"{inp.instance}/judge:{judge}#{ctx.serial()}",
-            stage=None,
-            context=context,
-            role="judge",
-            parent=inp.instance,
-        )
+        instance = InstanceId.judge(identity_of(inp.instance), judge, ctx.serial())
+        result = await run_agent(ctx, instance, context)
         if result.succeeded:
             return True, result.output or ""
         return False, result.error or result.status.value
@@ -181,19 +175,17 @@ def _judge_runner(ctx: RunContext) -> JudgeRunner:
 async def _rescue(ctx: RunContext, outcome: PatternOutcome) -> str | None:
     """Try the pattern-level fallbacks in order; the first that passes rescues the run."""
     for name in ctx.graph.fallback:
-        result = await run_agent(
-            ctx, name, instance=f"rescue:{name}", stage=None, context=outcome.context, role="rescue"
-        )
+        result = await run_agent(ctx, InstanceId.rescue(name), outcome.context)
         if result.succeeded:
             return name
     return None
 
 
-def _planned(graph: TaskGraph) -> tuple[str, ...]:
+def _planned(graph: TaskGraph) -> tuple[InstanceId, ...]:
     if graph.pattern == "pipeline":
-        labels = instance_names(graph.stages)
+        labels = planned_instances(graph.stages)
         return tuple(labels[(stage.name, name)] for stage in graph.stages for name in stage.agents)
-    return graph.run
+    return tuple(InstanceId.of(name) for name in graph.run)
 
 
 def _result(
@@ -212,7 +204,7 @@ def _result(
         status, reason = RunStatus.FAILED, outcome.reason
     outputs = outcome.outputs if outcome is not None else ()
     if rescued_by is not None:
-        rescue = recorder.results[f"rescue:{rescued_by}"]
+        rescue = recorder.results[InstanceId.rescue(rescued_by)]
         outputs = (rescue.output or "",)
         reason = f"rescued by {rescued_by}: {outcome.reason if outcome else ''}"
     return RunResult(

@@ -10,26 +10,27 @@ from agentrun.events.records import (
     Retrying,
     RunStarted,
 )
+from agentrun.identity import InstanceId, Role, identity_of
 from agentrun.results import AgentResult, AgentStatus, Usage
 
-TOP_LEVEL_ROLES = frozenset({"agent", "rescue"})
+TOP_LEVEL_ROLES = frozenset(role for role in Role if role.top_level)
 
 
 class RunRecorder:
     """An event sink that remembers each top-level agent's latest state and final result."""
 
     def __init__(self) -> None:
-        self.planned: tuple[str, ...] = ()
-        self.status: dict[str, AgentStatus] = {}
-        self.results: dict[str, AgentResult] = {}
-        self._names: dict[str, tuple[str, str | None, str]] = {}
+        self.planned: tuple[InstanceId, ...] = ()
+        self.status: dict[InstanceId, AgentStatus] = {}
+        self.results: dict[InstanceId, AgentResult] = {}
+        self._ids: dict[InstanceId, InstanceId] = {}
         self._judge_usage: Usage | None = None
 
     def handle(self, event: Event) -> None:
         """Fold one event into the recorded state."""
         match event:
             case AgentStarted(role=role) if role in TOP_LEVEL_ROLES:
-                self._names[event.instance] = (event.agent, event.stage, role)
+                self._ids[event.instance] = identity_of(event.instance)
                 self.status[event.instance] = AgentStatus.RUNNING
             case AttemptStarted() if event.instance in self.status:
                 self.status[event.instance] = AgentStatus.RUNNING
@@ -37,9 +38,10 @@ class RunRecorder:
                 self.status[event.instance] = AgentStatus.RETRYING
             case AgentFinished(result=result):
                 if result.role in TOP_LEVEL_ROLES:
+                    self._ids.setdefault(result.instance, identity_of(result.instance))
                     self.results[result.instance] = result
                     self.status[result.instance] = result.status
-                elif result.role == "judge" and result.usage is not None:
+                elif result.role == Role.JUDGE and result.usage is not None:
                     usage = self._judge_usage
                     self._judge_usage = result.usage if usage is None else usage + result.usage
             case RunStarted():
@@ -54,16 +56,18 @@ class RunRecorder:
         for instance, status in self.status.items():
             result = self.results.get(instance)
             if result is None:
-                name, stage, role = self._names[instance]
+                who = self._ids[instance]
                 final = AgentStatus.CANCELLED if not status.is_final else status
-                result = AgentResult(name, instance, stage, final, error="cancelled", role=role)
+                result = AgentResult(
+                    who.agent, who, who.stage, final, error="cancelled", role=who.role
+                )
             results.append(result)
-        started = {instance.partition("[")[0] for instance in self.status}
-        for instance in self.planned:
-            if instance not in started:
-                name = instance.partition("@")[0]
+        started = {who.planned for who in self._ids.values()}
+        for planned in self.planned:
+            if planned not in started:
+                who = identity_of(planned)
                 results.append(
-                    AgentResult(name, instance, None, AgentStatus.SKIPPED, error="never started")
+                    AgentResult(who.agent, who, None, AgentStatus.SKIPPED, error="never started")
                 )
         return results
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from agentrun.identity import InstanceId, Role
 from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
 
 
@@ -29,7 +30,7 @@ class RunStarted(Event):
     kind: ClassVar[str] = "run_started"
     paradigm: str
     pattern: str
-    agents: tuple[str, ...]
+    agents: tuple[InstanceId, ...]
     stages: tuple[str, ...] = ()
 
 
@@ -39,7 +40,7 @@ class StageStarted(Event):
 
     kind: ClassVar[str] = "stage_started"
     stage: str
-    agents: tuple[str, ...]
+    agents: tuple[InstanceId, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,10 @@ class AgentStarted(Event):
 
     kind: ClassVar[str] = "agent_started"
     agent: str
-    instance: str
+    instance: InstanceId
     stage: str | None
-    role: str = "agent"
-    parent: str | None = None
+    role: Role = Role.AGENT
+    parent: InstanceId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class AttemptStarted(Event):
     """An attempt started."""
 
     kind: ClassVar[str] = "attempt_started"
-    instance: str
+    instance: InstanceId
     attempt: int
 
 
@@ -78,7 +79,7 @@ class Queued(Event):
     """An attempt waits for a slot of its provider (concurrency or rate limit)."""
 
     kind: ClassVar[str] = "queued"
-    instance: str
+    instance: InstanceId
     attempt: int
     provider: str
 
@@ -97,7 +98,7 @@ class Streamed(Event):
     """Text arrived on a streaming reply; ``chars`` is the attempt's total so far."""
 
     kind: ClassVar[str] = "streamed"
-    instance: str
+    instance: InstanceId
     attempt: int
     delta: str
     chars: int
@@ -108,7 +109,7 @@ class CheckDecided(Event):
     """An imperative was checked on an attempt's output."""
 
     kind: ClassVar[str] = "check"
-    instance: str
+    instance: InstanceId
     attempt: int
     check: CheckResult
 
@@ -118,7 +119,7 @@ class AttemptFailed(Event):
     """An attempt failed, timed out or broke an imperative."""
 
     kind: ClassVar[str] = "attempt_failed"
-    instance: str
+    instance: InstanceId
     attempt: int
     status: AgentStatus
     error: str
@@ -130,7 +131,7 @@ class Retrying(Event):
     """The agent waits ``wait_s`` and then makes attempt ``attempt``."""
 
     kind: ClassVar[str] = "retrying"
-    instance: str
+    instance: InstanceId
     attempt: int
     wait_s: float
     caused_by: AgentStatus
@@ -141,7 +142,7 @@ class FallbackStarted(Event):
     """An agent that failed every attempt hands over to a fallback."""
 
     kind: ClassVar[str] = "fallback"
-    instance: str
+    instance: InstanceId
     fallback: str
 
 
@@ -158,7 +159,7 @@ class WinnerChosen(Event):
     """The competitive pattern has a winner; every other racer is being cancelled."""
 
     kind: ClassVar[str] = "winner"
-    instance: str
+    instance: InstanceId
 
 
 @dataclass(frozen=True, slots=True)

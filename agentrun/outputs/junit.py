@@ -24,6 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 
+from agentrun.identity import Role
 from agentrun.redact import Redactor
 from agentrun.results import AgentResult, AgentStatus, RunResult
 
@@ -83,8 +84,8 @@ class _Counts:
 def _suites(result: RunResult) -> list[tuple[str, list[AgentResult], float]]:
     """(suite name, its agents, its time): a suite per stage for pipelines, else one."""
     if result.pattern != "pipeline":
-        main = [a for a in result.agents if a.role != "rescue"]
-        rescue = [a for a in result.agents if a.role == "rescue"]
+        main = [a for a in result.agents if a.role != Role.RESCUE]
+        rescue = [a for a in result.agents if a.role == Role.RESCUE]
         suites = [(result.paradigm, main, result.duration_s)]
         if rescue:
             # Pattern-level fallbacks run one after the other.
@@ -93,7 +94,7 @@ def _suites(result: RunResult) -> list[tuple[str, list[AgentResult], float]]:
     groups: dict[str | None, list[AgentResult]] = {stage.name: [] for stage in result.stages}
     for agent in result.agents:
         # No stage: a pattern-level fallback, or an agent an interruption kept from starting.
-        key = "rescue" if agent.role == "rescue" else agent.stage
+        key = "rescue" if agent.role == Role.RESCUE else agent.stage
         groups.setdefault(key, []).append(agent)
     durations = {stage.name: stage.duration_s for stage in result.stages}
     suites = []

@@ -12,6 +12,7 @@ import asyncio
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.events.records import WinnerChosen
+from agentrun.identity import InstanceId
 from agentrun.patterns.common import PatternOutcome, base_context
 from agentrun.results import AgentResult
 
@@ -25,10 +26,10 @@ async def run_competitive(ctx: RunContext, outer: Limit | None) -> PatternOutcom
 
     async def race(name: str) -> None:
         nonlocal winner
-        result = await run_agent(ctx, name, instance=name, stage=None, context=context, outer=outer)
+        result = await run_agent(ctx, InstanceId.of(name), context, outer)
         if result.succeeded and winner is None:
             winner = result
-            ctx.emit(WinnerChosen, instance=name)
+            ctx.emit(WinnerChosen, instance=result.instance)
             for other, task in tasks.items():
                 if other != name:
                     task.cancel()

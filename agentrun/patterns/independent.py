@@ -6,6 +6,7 @@ import asyncio
 
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
+from agentrun.identity import InstanceId
 from agentrun.patterns.common import PatternOutcome, base_context, describe_require, require_met
 
 
@@ -19,9 +20,7 @@ async def run_independent(ctx: RunContext, outer: Limit | None) -> PatternOutcom
     context = base_context(graph)
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(
-                run_agent(ctx, name, instance=name, stage=None, context=context, outer=outer)
-            )
+            group.create_task(run_agent(ctx, InstanceId.of(name), context, outer))
             for name in graph.run
         ]
     results = [task.result() for task in tasks]

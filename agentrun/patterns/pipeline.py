@@ -11,15 +11,17 @@ from agentrun.engine.runner import run_agent
 from agentrun.errors import TemplateError
 from agentrun.events.records import AgentFinished, StageFinished, StageStarted
 from agentrun.graph.compiled import StageNode
+from agentrun.identity import InstanceId
 from agentrun.patterns.common import PatternOutcome, base_context, describe_require, require_met
 from agentrun.results import AgentResult, AgentStatus, StageResult
 
 
-def instance_names(stages: tuple[StageNode, ...]) -> dict[tuple[str, str], str]:
-    """Label of each (stage, agent): the agent's name, or ``agent@stage`` if it is in several."""
+def planned_instances(stages: tuple[StageNode, ...]) -> dict[tuple[str, str], InstanceId]:
+    """The instance of each (stage, agent) as planned: the agent, qualified by its stage
+    (``agent@stage``) when it is listed in several."""
     seen = Counter(name for stage in stages for name in stage.agents)
     return {
-        (stage.name, name): name if seen[name] == 1 else f"{name}@{stage.name}"
+        (stage.name, name): InstanceId.of(name, stage=stage.name, qualified=seen[name] > 1)
         for stage in stages
         for name in stage.agents
     }
@@ -29,7 +31,7 @@ async def run_pipeline(ctx: RunContext, outer: Limit | None) -> PatternOutcome:
     """Run the stages in order; a failed stage stops the pipeline and skips the rest."""
     graph = ctx.graph
     context = base_context(graph)
-    labels = instance_names(graph.stages)
+    labels = planned_instances(graph.stages)
     stage_results: list[StageResult] = []
     failure: str | None = None
     for stage in graph.stages:
@@ -55,7 +57,7 @@ async def _run_stage(
     ctx: RunContext,
     stage: StageNode,
     context: dict[str, Any],
-    labels: dict[tuple[str, str], str],
+    labels: dict[tuple[str, str], InstanceId],
     outer: Limit | None,
 ) -> tuple[StageResult, str | None]:
     """Run one stage; return its result and, if it failed, why."""
@@ -67,7 +69,7 @@ async def _run_stage(
             Limit(ctx.now() + stage.timeout, "stage timeout", stage.timeout),
         )
     items: list[Any] = list(context["previous"]) if stage.for_each else [None]
-    plan: list[tuple[str, str, dict[str, Any]]] = []
+    plan: list[tuple[InstanceId, dict[str, Any]]] = []
     for index, item in enumerate(items):
         stage_context = dict(context)
         if stage.for_each:
@@ -80,22 +82,16 @@ async def _run_stage(
                 failed = StageResult(stage.name, AgentStatus.FAILED)
                 return failed, f"stage {stage.name!r} input: {exc}"
         for name in stage.agents:
-            label = labels[(stage.name, name)]
-            plan.append((name, f"{label}[{index}]" if stage.for_each else label, stage_context))
-    ctx.emit(StageStarted, stage=stage.name, agents=tuple(instance for _, instance, _ in plan))
+            planned = labels[(stage.name, name)]
+            if stage.for_each:
+                qualified = planned != name
+                planned = InstanceId.of(name, stage=stage.name, qualified=qualified, item=index)
+            plan.append((planned, stage_context))
+    ctx.emit(StageStarted, stage=stage.name, agents=tuple(instance for instance, _ in plan))
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(
-                run_agent(
-                    ctx,
-                    name,
-                    instance=instance,
-                    stage=stage.name,
-                    context=stage_context,
-                    outer=limit,
-                )
-            )
-            for name, instance, stage_context in plan
+            group.create_task(run_agent(ctx, instance, stage_context, limit))
+            for instance, stage_context in plan
         ]
     results = [task.result() for task in tasks]
     outputs = tuple(r.output for r in results if r.succeeded and r.output is not None)
@@ -108,7 +104,7 @@ async def _run_stage(
     context["stages"] = {**context["stages"], stage.name: {"outputs": list(outputs)}}
     if not stage.for_each:
         context["agents"] = {**context["agents"], **{r.name: {"output": r.output} for r in results}}
-    result = StageResult(stage.name, status, tuple(i for _, i, _ in plan), outputs, duration)
+    result = StageResult(stage.name, status, tuple(i for i, _ in plan), outputs, duration)
     if ok:
         return result, None
     if not results:
@@ -126,7 +122,9 @@ def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:
     return AgentStatus.FAILED
 
 
-def _skip(ctx: RunContext, stage: StageNode, labels: dict[tuple[str, str], str]) -> StageResult:
+def _skip(
+    ctx: RunContext, stage: StageNode, labels: dict[tuple[str, str], InstanceId]
+) -> StageResult:
     """Mark a stage that will not run, and each of its agents, as skipped."""
     instances = tuple(labels[(stage.name, name)] for name in stage.agents)
     for name, instance in zip(stage.agents, instances, strict=True):
