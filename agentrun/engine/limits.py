@@ -57,7 +57,9 @@ class AdaptiveLimit:
             if waiter.done() and not waiter.cancelled():
                 self.in_flight -= 1  # granted just as we were cancelled: hand the slot on
                 self._wake()
-            else:
+            elif waiter in self._waiters:
+                # A release between the cancellation and this handler may already have
+                # dropped the cancelled waiter from the queue.
                 self._waiters.remove(waiter)
             raise
         return self._started
