@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from agentrun.errors import Severity
+from agentrun.loading.names import bad_names
 from agentrun.loading.positions import Loc
 from agentrun.loading.spec import (
     BUILTIN_PROVIDER_TYPES,
@@ -94,6 +95,8 @@ def check_paradigm(paradigm: Paradigm) -> list[Finding]:
         The findings, errors and warnings, each once.
     """
     checker = _Checker(paradigm)
+    for loc, message in bad_names(paradigm):
+        checker.error(loc, message, at_key=len(loc) == 2)
     checker.providers()
     checker.references()
     checker.fallback_cycles()
