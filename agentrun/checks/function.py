@@ -119,7 +119,8 @@ class FunctionCheck:
             async with asyncio.timeout(limit):
                 try:
                     value = await self._invoke(function, inp)
-                except (Exception, SystemExit) as exc:  # user code: report what it raised
+                # User code cannot end the run, not even with sys.exit().
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:
                     return self._fail(
                         f"raised {type(exc).__name__}: {shorten(str(exc), _REASON_LIMIT)}"
                     )

@@ -74,7 +74,9 @@ class PythonClient:
                     value = await value
         except AgentError:
             raise  # the function chose an agentrun error (say, a non-retryable one): keep it
-        except Exception as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            # User code cannot end the run: sys.exit() or a KeyboardInterrupt it raises
+            # itself fails its attempt like any other exception.
             raise CallableFailed(f"{type(exc).__name__}: {exc}") from exc
         if isinstance(value, str):
             return Reply(value)
