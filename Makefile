@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest check examples bench bench-http integration clean
+.PHONY: run test lint typecheck pytest check examples fuzz bench bench-http integration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 check: test
+
+## fuzz: a long random run of the loader fuzz suite (20,000 cases in all)
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	AGENTRUN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider --timeout=0
 
 ## bench: the core benchmark (1,000 and 10,000 mock agents against a bare TaskGroup)
 bench: $(STAMP)

@@ -1,5 +1,5 @@
 """`python -m agentrun` runs the command line."""
 
-from agentrun.cli import main
+from agentrun.launcher import main
 
 main()

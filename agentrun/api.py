@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
@@ -18,6 +17,7 @@ from agentrun.engine.session import EngineOptions, execute
 from agentrun.errors import Problem, SpecError, UsageError
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
+from agentrun.interrupts import guard
 from agentrun.loading.envfile import layered_environment
 from agentrun.loading.loader import LoadedParadigm, load_paradigm
 from agentrun.outputs.event_log import EventLog
@@ -168,7 +168,8 @@ def run(
                 max_concurrency=options.max_concurrency, seed=options.seed
             )
             result = _run_with_signals(graph, bus, engine_options)
-            _write_outputs(result, options, redact, stdout, stderr, env, files)
+            with guard().protected():  # a signal now waits until the outputs are written
+                _write_outputs(result, options, redact, stdout, stderr, env, files)
     finally:
         # However the run ended, the terminal is given back (cursor shown, view closed).
         display.close()
@@ -207,30 +208,15 @@ def _write_outputs(
 
 def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
     async def main() -> RunResult:
-        loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
-        installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                # A repeated signal finds the task already cancelling: cleanup is bounded
-                # (processes get a short grace before SIGKILL), so it is not cut short.
-                loop.add_signal_handler(signum, _cancel_once, task)
-                installed.append(signum)
-            except (ValueError, RuntimeError, NotImplementedError):
-                pass  # not the main thread (embedded use): the caller handles signals
-        try:
+        # With the guard installed (the command line installs it first thing), a signal
+        # cancels the run on its loop even when the loop is blocked; embedded use without
+        # the guard keeps the caller's own signal handling.
+        with guard().running(task):
             return await execute(graph, bus, options)
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
 
     return asyncio.run(main())
-
-
-def _cancel_once(task: asyncio.Task[RunResult]) -> None:
-    if not task.cancelling():
-        task.cancel()
 
 
 def _open_output(path: str) -> TextIO:

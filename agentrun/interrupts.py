@@ -21,7 +21,6 @@ chance to act is taken.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -29,7 +28,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # asyncio is imported by the engine, not at start-up
+    import asyncio
 
 INTERRUPTED_EXIT = 130
 """The exit code of an interrupted process, whichever signal interrupted it."""
@@ -50,6 +52,7 @@ class InterruptGuard:
         self._deferred = False
         self._emergency: list[Callable[[], None]] = []
         self._installed = False
+        self._exiting = False
 
     def install(self) -> bool:
         """Take over SIGINT and SIGTERM; only possible from the main thread.
@@ -115,9 +118,18 @@ class InterruptGuard:
         finally:
             self._emergency.remove(handler)
 
+    def exiting(self) -> None:
+        """The command is over: from now on a signal is only counted (the exit code says it)."""
+        with self._lock:
+            self._exiting = True
+            self._emergency.clear()
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         """The main thread's handler: interrupts start-up, loading and waiting."""
         with self._lock:
+            if self._exiting:
+                self.received = max(self.received, 1)
+                return
             if self._run is not None:
                 return  # the watchdog cancels the run on its loop
             if self._protected:
@@ -139,7 +151,7 @@ class InterruptGuard:
     def _signalled(self) -> None:
         with self._lock:
             self.received += 1
-            second = self.received >= 2
+            second = self.received >= 2 and not self._exiting
             run = self._run
         if second:
             self._escalate()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from conftest import Ran
+
 from agentrun.engine.limits import AdaptiveLimit
-from tests.conftest import Ran
 
 
 def test_waiters_cancelled_while_a_release_hands_slots_on() -> None:
