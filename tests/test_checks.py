@@ -447,4 +447,3 @@ def test_judge_cancellation_propagates() -> None:
 def test_read_verdict_accepts_markdown_around_pass() -> None:
     assert read_verdict("\n\n_**PASS**_ good") == (True, "_**PASS**_ good")
     assert read_verdict("passable")[0]  # the contract: the reply begins with PASS
-

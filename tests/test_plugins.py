@@ -120,9 +120,7 @@ def test_a_paradigm_uses_the_plugin_types(plugin_path: Path, tmp_path: Path) -> 
 
 def test_plugin_keys_are_validated_like_built_in_ones(plugin_path: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(
-        PARADIGM.replace("max_words: 5", "max_words: 0").replace("squawk:", "squak:")
-    )
+    path.write_text(PARADIGM.replace("max_words: 5", "max_words: 0").replace("squawk:", "squak:"))
     done = agentrun(plugin_path, "validate", str(path), PARROT_KEY="pk-secret-2")
     assert done.returncode == 1
     assert f"{path}:5:22: max_words: expected a value >= 1, got 0" in done.stderr
