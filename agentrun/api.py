@@ -25,6 +25,7 @@ from agentrun.outputs.json_report import render_report
 from agentrun.outputs.junit import render_junit
 from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
 from agentrun.redact import Redactor
+from agentrun.registry import Registry
 from agentrun.results import RunResult
 
 PARADIGM_SUFFIXES = (".yaml", ".yml")
@@ -54,6 +55,8 @@ class RunOptions:
     """Seed of the backoff jitter."""
     env_file: str | None = None
     """A ``KEY=VALUE`` file of variables for ``${VAR}`` interpolation."""
+    registry: Registry | None = None
+    """Provider and check types (default: the built-ins and installed plugins)."""
 
 
 def load(
@@ -64,6 +67,7 @@ def load(
     env: Mapping[str, str] | None = None,
     env_file: str | None = None,
     offline: bool = False,
+    registry: Registry | None = None,
 ) -> LoadedParadigm:
     """Load and validate one paradigm file.
 
@@ -83,6 +87,7 @@ def load(
         for_run=for_run,
         extra_vars=tuple(variables or ()),
         offline=offline,
+        registry=registry,
     )
 
 
@@ -102,6 +107,7 @@ def compile_paradigm(
             env=env,
             env_file=options.env_file,
             offline=options.mock,
+            registry=options.registry,
         )
         return compile_graph(
             loaded,
@@ -259,7 +265,7 @@ def find_paradigms(paths: list[Path]) -> Iterator[Path]:
             raise UsageError(f"no such file or folder: {path}")
 
 
-def validate(paths: list[Path]) -> list[FileVerdict]:
+def validate(paths: list[Path], registry: Registry | None = None) -> list[FileVerdict]:
     """Validate files (and every paradigm below folders) without running anything.
 
     Missing environment variables are warnings here: CI validates without secrets.
@@ -270,7 +276,7 @@ def validate(paths: list[Path]) -> list[FileVerdict]:
     verdicts = []
     for path in find_paradigms(paths):
         try:
-            loaded = load(path, for_run=False)
+            loaded = load(path, for_run=False, registry=registry)
         except SpecError as exc:
             verdicts.append(FileVerdict(path, tuple(exc.problems), valid=False))
         else:

@@ -21,7 +21,9 @@ from agentrun.durations import parse_duration
 from agentrun.errors import AgentrunError, Severity, SpecError, UsageError
 from agentrun.graph.describe import GRAPH_FORMATS, describe_graph
 from agentrun.graph.mermaid import graph_mermaid
-from agentrun.loading.spec import Paradigm
+from agentrun.loading.schema import paradigm_schema
+from agentrun.plugins import format_registrations
+from agentrun.registry import default_registry
 
 app = typer.Typer(
     add_completion=False,
@@ -131,9 +133,14 @@ def validate(
 @app.command()
 def schema() -> int:
     """Print the JSON Schema of a paradigm file (for editors)."""
-    document = Paradigm.model_json_schema(by_alias=True)
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    print(json.dumps(document, indent=2))
+    print(json.dumps(paradigm_schema(), indent=2))
+    return 0
+
+
+@app.command()
+def plugins() -> int:
+    """List the provider types, checks and patterns: built-in and from installed plugins."""
+    print(format_registrations(default_registry()))
     return 0
 
 

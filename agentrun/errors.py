@@ -3,6 +3,7 @@
     AgentrunError                 exit 3 unless a subclass says otherwise
     ├── SpecError                 exit 2: a paradigm file is invalid (carries every Problem found)
     ├── UsageError                exit 2: a bad flag or argument
+    ├── PluginError               exit 2: an installed plugin cannot be loaded
     └── AgentError                one attempt of one agent went wrong (caught by the runner)
         ├── ProviderError         the provider could not produce an output
         │   ├── CommandFailed     a command agent exited non-zero
@@ -58,6 +59,12 @@ class SpecError(AgentrunError):
 
 class UsageError(AgentrunError):
     """Raised for a bad command-line flag or argument."""
+
+    exit_code = 2
+
+
+class PluginError(AgentrunError):
+    """Raised when an entry-point plugin cannot be loaded; names its distribution."""
 
     exit_code = 2
 

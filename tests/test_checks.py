@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentrun.checks import Check, CheckInput, compile_check, register_check
+from agentrun.checks import Check, CheckInput, compile_check
 from agentrun.checks.judge import read_verdict
 from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
@@ -447,46 +447,3 @@ def test_judge_cancellation_propagates() -> None:
 def test_read_verdict_accepts_markdown_around_pass() -> None:
     assert read_verdict("\n\n_**PASS**_ good") == (True, "_**PASS**_ good")
     assert read_verdict("passable")[0]  # the contract: the reply begins with PASS
-
-
-# --- the registry ------------------------------------------------------------------
-
-
-def test_register_rejects_an_unknown_check_name() -> None:
-    with pytest.raises(ValueError, match=r"unknown check 'shouts'.*contains"):
-        register_check("shouts", lambda name, spec, *, run_judge: compile_check(name, spec))
-
-
-def test_register_rejects_a_silent_replacement() -> None:
-    with pytest.raises(ValueError, match="'contains' already has a compiler"):
-        register_check("contains", lambda name, spec, *, run_judge: compile_check(name, spec))
-
-
-def test_register_can_replace_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentrun import checks
-
-    monkeypatch.setitem(checks._COMPILERS, "equals", checks._COMPILERS["equals"])
-    compiled: list[str] = []
-
-    def compiler(name: str, spec: ImperativeSpec, *, run_judge: Any) -> Check:
-        compiled.append(name)
-        return compile_check(name, imperative(contains="z"))
-
-    register_check("equals", compiler, replace=True)
-    assert run(compile_check("same", imperative(equals="x")), "x").message == "missing 'z'"
-    assert compiled == ["same"]
-
-
-def test_compile_without_a_compiler_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentrun import checks
-
-    monkeypatch.delitem(checks._COMPILERS, "equals")
-    with pytest.raises(KeyError, match="no compiler registered for check 'equals'"):
-        compile_check("same", imperative(equals="x"))
-
-
-def test_every_check_name_has_a_compiler() -> None:
-    from agentrun import checks
-    from agentrun.loading.spec import CHECK_NAMES
-
-    assert set(checks._COMPILERS) == set(CHECK_NAMES)

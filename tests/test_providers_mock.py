@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 from helpers_providers import make_options, make_request, run_once
 
-from agentrun import providers
 from agentrun.errors import ProviderError, TemplateError, UsageError
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers import PROVIDERS, open_session, register_provider
-from agentrun.providers.base import ProviderSession
-from agentrun.providers.mock import MockClient, open_mock_session
+from agentrun.providers import open_session
+from agentrun.providers.mock import MockClient
 
 
 def mock(**fields: Any) -> MockClient:
@@ -162,17 +160,7 @@ def test_many_mocks_run_concurrently() -> None:
     assert asyncio.run(run_all()) == [f"x-{n}" for n in range(200)]
 
 
-# --- registry --------------------------------------------------------------
-
-
-def test_builtin_offline_types_are_registered() -> None:
-    assert {"mock", "command", "python"} <= set(PROVIDERS)
-    assert PROVIDERS["mock"] is open_mock_session
-
-
-def test_the_registry_view_is_read_only() -> None:
-    with pytest.raises(TypeError):
-        PROVIDERS["mock"] = open_mock_session  # type: ignore[index]
+# --- opening a session ------------------------------------------------------------
 
 
 def test_open_session_builds_working_clients() -> None:
@@ -185,20 +173,3 @@ def test_open_session_builds_working_clients() -> None:
 def test_open_session_of_an_unknown_type_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"unknown provider type 'nope' \(known: .*mock"):
         open_session("nope", None)
-
-
-def test_register_provider_adds_a_type_and_refuses_a_replacement() -> None:
-    def factory(entry: ProviderEntry | None) -> ProviderSession:
-        return open_mock_session(entry)
-
-    register_provider("test-only", factory)
-    try:
-        register_provider("test-only", factory)  # the same factory again is harmless
-        assert PROVIDERS["test-only"] is factory
-        with pytest.raises(ValueError, match="already registered"):
-            register_provider("test-only", open_mock_session)
-        with pytest.raises(ValueError, match="already registered"):
-            register_provider("mock", factory)
-    finally:
-        del providers._registry["test-only"]
-    assert "test-only" not in PROVIDERS

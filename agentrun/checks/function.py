@@ -6,7 +6,9 @@ import asyncio
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from agentrun.callables import (
     CallableImportError,
@@ -14,9 +16,10 @@ from agentrun.callables import (
     import_callable,
     positional_arity,
 )
-from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
+from agentrun.loading.model_base import check_callable
 from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
 
@@ -144,5 +147,13 @@ def compile_python(
     vars, previous and duration_s. Sync functions run in a daemon thread, async ones on
     the loop; both are bounded by the imperative's ``timeout``.
     """
-    assert spec.python is not None
-    return FunctionCheck(name, spec.severity, spec.python, spec.timeout)
+    return FunctionCheck(name, spec.severity, spec.argument, spec.timeout)
+
+
+PYTHON = CheckDescriptor(
+    "python",
+    Annotated[str, AfterValidator(check_callable)],
+    compile_python,
+    slow=True,
+    description="``package.module:function`` returning a bool or ``(bool, reason)``.",
+)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import math
 
-from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.loading.spec import ImperativeSpec, Judge
 from agentrun.results import CheckResult
 
 _MESSAGE_LIMIT = 160
@@ -121,3 +121,12 @@ def compile_judge(
     return JudgeCheck(
         name, spec.severity, spec.judge.agent, spec.judge.rubric, spec.timeout, run_judge
     )
+
+
+JUDGE = CheckDescriptor(
+    "judge",
+    Judge,
+    compile_judge,
+    slow=True,
+    description="Ask another agent; its reply must begin with PASS.",
+)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import jsonschema
 from jsonschema.exceptions import best_match
+from pydantic import AfterValidator
 
-from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck, shorten
 from agentrun.loading.spec import ImperativeSpec
 
@@ -43,8 +44,7 @@ def compile_json_schema(
 
     The validator follows the schema's ``$schema`` and defaults to Draft 2020-12.
     """
-    assert spec.json_schema is not None
-    schema = spec.json_schema
+    schema: dict[str, Any] = spec.argument
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema)
 
@@ -59,3 +59,22 @@ def compile_json_schema(
         return f"JSON Schema: {shorten(error.message, 160)} (at {error.json_path})"
 
     return PredicateCheck(name, spec.severity, verdict)
+
+
+def _valid_schema(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        jsonschema.validators.validator_for(value).check_schema(value)
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+    return value
+
+
+JSON = CheckDescriptor(
+    "json", Literal[True], compile_json, description="The output must parse as JSON."
+)
+JSON_SCHEMA = CheckDescriptor(
+    "json_schema",
+    Annotated[dict[str, Any], AfterValidator(_valid_schema)],
+    compile_json_schema,
+    description="The output must be JSON valid against this schema.",
+)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Annotated
 
-from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from pydantic import AfterValidator, Field
+
+from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
 
@@ -71,7 +74,7 @@ def compile_contains(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``contains``: every needle must appear in the output."""
-    needles = _needles(spec.contains, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
 
     def verdict(inp: CheckInput) -> str | None:
@@ -86,7 +89,7 @@ def compile_contains_any(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``contains_any``: at least one needle must appear in the output."""
-    needles = _needles(spec.contains_any, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
     message = f"contains none of {_listed([shown for shown, _ in needles])}"
 
@@ -101,7 +104,7 @@ def compile_not_contains(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_contains``: no needle may appear in the output."""
-    needles = _needles(spec.not_contains, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
 
     def verdict(inp: CheckInput) -> str | None:
@@ -120,10 +123,10 @@ def compile_regex(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``regex``: the pattern must be found somewhere in the output."""
-    assert spec.regex is not None
-    search = _compile_pattern(spec.regex, spec.case_sensitive).search
+    pattern: str = spec.argument
+    search = _compile_pattern(pattern, spec.case_sensitive).search
     # The pattern is shown as written in the paradigm file, not as a Python literal.
-    message = f"does not match '{shorten(spec.regex)}'"
+    message = f"does not match '{shorten(pattern)}'"
 
     def verdict(inp: CheckInput) -> str | None:
         return None if search(inp.output) else message
@@ -135,10 +138,10 @@ def compile_not_regex(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_regex``: the pattern must not be found anywhere in the output."""
-    assert spec.not_regex is not None
-    search = _compile_pattern(spec.not_regex, spec.case_sensitive).search
+    pattern: str = spec.argument
+    search = _compile_pattern(pattern, spec.case_sensitive).search
     # Never show the matched text: forbidden patterns usually describe secrets.
-    message = f"matches forbidden pattern '{shorten(spec.not_regex)}'"
+    message = f"matches forbidden pattern '{shorten(pattern)}'"
 
     def verdict(inp: CheckInput) -> str | None:
         return message if search(inp.output) else None
@@ -150,10 +153,10 @@ def compile_equals(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``equals``: the output, stripped of surrounding whitespace, must equal the value."""
-    assert spec.equals is not None
+    equals: str = spec.argument
     fold = _folder(spec.case_sensitive)
-    expected = fold(spec.equals)
-    shown = quote(spec.equals)
+    expected = fold(equals)
+    shown = quote(equals)
 
     def verdict(inp: CheckInput) -> str | None:
         found = inp.output.strip()
@@ -170,8 +173,7 @@ def compile_min_length(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``min_length``: the output has at least this many characters."""
-    assert spec.min_length is not None
-    least = spec.min_length
+    least: int = spec.argument
 
     def verdict(inp: CheckInput) -> str | None:
         size = len(inp.output)
@@ -184,11 +186,60 @@ def compile_max_length(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_length``: the output has at most this many characters."""
-    assert spec.max_length is not None
-    most = spec.max_length
+    most: int = spec.argument
 
     def verdict(inp: CheckInput) -> str | None:
         size = len(inp.output)
         return None if size <= most else f"{_characters(size)}, at most {most} allowed"
 
     return PredicateCheck(name, spec.severity, verdict)
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from None
+    return value
+
+
+_Needles = str | list[str]
+_Regex = Annotated[str, AfterValidator(_compiles)]
+_Length = Annotated[int, Field(ge=0)]
+
+CONTAINS = CheckDescriptor(
+    "contains", _Needles, compile_contains, description="Every one of these must appear."
+)
+CONTAINS_ANY = CheckDescriptor(
+    "contains_any",
+    Annotated[list[str], Field(min_length=1)],
+    compile_contains_any,
+    description="At least one of these must appear.",
+)
+NOT_CONTAINS = CheckDescriptor(
+    "not_contains", _Needles, compile_not_contains, description="None of these may appear."
+)
+REGEX = CheckDescriptor(
+    "regex",
+    _Regex,
+    compile_regex,
+    description="The output must match this regular expression (search, not full match).",
+)
+NOT_REGEX = CheckDescriptor(
+    "not_regex",
+    _Regex,
+    compile_not_regex,
+    description="The output must not match this regular expression.",
+)
+EQUALS = CheckDescriptor(
+    "equals",
+    str,
+    compile_equals,
+    description="The output, stripped of surrounding whitespace, must equal this.",
+)
+MIN_LENGTH = CheckDescriptor(
+    "min_length", _Length, compile_min_length, description="At least this many characters."
+)
+MAX_LENGTH = CheckDescriptor(
+    "max_length", _Length, compile_max_length, description="At most this many characters."
+)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck
 from agentrun.durations import format_duration
+from agentrun.loading.model_base import Duration
 from agentrun.loading.spec import ImperativeSpec
 
 
@@ -12,8 +13,7 @@ def compile_max_latency(
     name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_latency``: the attempt took at most this long."""
-    assert spec.max_latency is not None
-    limit = spec.max_latency
+    limit: float = spec.argument
     allowed = f"at most {format_duration(limit)} allowed"
 
     def verdict(inp: CheckInput) -> str | None:
@@ -22,3 +22,11 @@ def compile_max_latency(
         return f"took {format_duration(inp.duration_s)}, {allowed}"
 
     return PredicateCheck(name, spec.severity, verdict)
+
+
+MAX_LATENCY = CheckDescriptor(
+    "max_latency",
+    Duration,
+    compile_max_latency,
+    description="The attempt must take at most this long.",
+)

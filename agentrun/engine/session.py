@@ -76,7 +76,7 @@ async def _execute(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> R
         ctx.limiters = _limiters(ctx)
         judge = _judge_runner(ctx)
         for name, spec in graph.imperatives.items():
-            checks[name] = compile_check(name, spec, run_judge=judge)
+            checks[name] = compile_check(name, spec, run_judge=judge, registry=graph.registry)
         ctx.emit(
             RunStarted,
             paradigm=graph.paradigm,
@@ -112,7 +112,9 @@ def _open_clients(
         session = sessions.get(node.provider)
         if session is None:
             entry = graph.providers.get(node.provider) if node.provider_type != "mock" else None
-            session = sessions[node.provider] = open_session(node.provider_type, entry)
+            session = sessions[node.provider] = open_session(
+                node.provider_type, entry, graph.registry
+            )
         clients[node.name] = session.client(
             ClientOptions(
                 agent=node.name,
@@ -127,18 +129,16 @@ def _open_clients(
         )
 
 
-NETWORK_TYPES = frozenset({"openai", "anthropic", "http"})
-
-
 def _limiters(ctx: RunContext) -> dict[str, ProviderLimiter]:
     """One limiter per provider that has limits (or can be throttled), keyed by agent."""
     graph = ctx.graph
     by_provider: dict[str, ProviderLimiter] = {}
     by_agent: dict[str, ProviderLimiter] = {}
+    network = graph.registry.network_types
     for node in graph.agents.values():
         entry = graph.providers.get(node.provider)
         limited = entry is not None and (entry.max_concurrency or entry.rate_limit)
-        if not limited and node.provider_type not in NETWORK_TYPES:
+        if not limited and node.provider_type not in network:
             continue
         limiter = by_provider.get(node.provider)
         if limiter is None:

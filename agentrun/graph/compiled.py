@@ -16,7 +16,6 @@ from agentrun.engine.retry import worst_case_waits
 from agentrun.loading.loader import LoadedParadigm
 from agentrun.loading.semantics import judge_names, provider_name_of, provider_type_of, run_agents
 from agentrun.loading.spec import (
-    PROVIDER_FIELDS,
     AgentSpec,
     Backoff,
     ImperativeSpec,
@@ -24,11 +23,10 @@ from agentrun.loading.spec import (
     ProviderEntry,
     Require,
 )
+from agentrun.registry import Registry, default_registry
 
 DEFAULT_TIMEOUT = 60.0
 """Time limit of one attempt when neither the agent nor ``defaults`` sets one."""
-
-_SLOW_CHECKS = frozenset({"python", "judge"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +35,7 @@ class AgentNode:
 
     name: str
     provider: str
-    """The provider entry's name, or the built-in type named directly."""
+    """The provider entry's name, or the provider type named directly."""
     provider_type: str
     prompt: str
     system: str | None
@@ -85,6 +83,8 @@ class TaskGraph:
     vars: Mapping[str, Any]
     base_dir: Path
     secrets: frozenset[str] = field(default_factory=frozenset)
+    registry: Registry = field(default_factory=default_registry)
+    """The provider and check types the engine opens and compiles."""
 
     def judges_of(self, agent: str) -> tuple[str, ...]:
         """Judge agents the agent's imperatives call."""
@@ -100,7 +100,7 @@ class TaskGraph:
         checks = sum(
             self.imperatives[name].timeout
             for name in node.imperatives
-            if self.imperatives[name].check in _SLOW_CHECKS
+            if self.registry.checks[self.imperatives[name].check].slow
         )
         attempts = (node.retries + 1) * (node.timeout + checks)
         own = min(node.total_timeout, attempts + worst_case_waits(node.retries, node.backoff))
@@ -135,12 +135,12 @@ def compile_graph(
         input_text: replaces the paradigm's ``input`` (``--input``).
         variables: override or add template variables (``--var``).
         deadline: replaces the paradigm's ``deadline`` (``--deadline``).
-        mock: swap every network provider (openai, anthropic, http) for ``mock``.
+        mock: swap every network provider (openai, anthropic, http, ...) for ``mock``.
     """
     spec = loaded.spec
     judges = judge_names(spec)
     agents = {
-        name: _agent_node(name, agent, spec, mock, name in judges)
+        name: _agent_node(name, agent, spec, loaded.registry, mock=mock, is_judge=name in judges)
         for name, agent in spec.agents.items()
     }
     stages = tuple(
@@ -178,30 +178,31 @@ def compile_graph(
         vars={**spec.vars, **(variables or {})},
         base_dir=loaded.path.resolve().parent,
         secrets=loaded.secrets,
+        registry=loaded.registry,
     )
 
 
 def _agent_node(
-    name: str, agent: AgentSpec, spec: Paradigm, mock: bool, is_judge: bool
+    name: str, agent: AgentSpec, spec: Paradigm, registry: Registry, *, mock: bool, is_judge: bool
 ) -> AgentNode:
     defaults = spec.defaults
-    provider = provider_name_of(agent, spec)
-    provider_type = provider_type_of(agent, spec)
+    provider = provider_name_of(agent, spec, registry)
+    provider_type = provider_type_of(agent, spec, registry)
     if provider is None or provider_type is None:  # validation guarantees both
         raise ValueError(f"agent {name!r} has no resolvable provider")
     entry = spec.providers.get(provider)
     fields: dict[str, Any] = {}
-    for key in PROVIDER_FIELDS[provider_type]:
-        value = getattr(agent, key)
+    for key in registry.providers[provider_type].field_names:
+        value = agent.provider_field(key)
         if value is None and entry is not None:
-            value = getattr(entry, key)
+            value = entry.provider_field(key)
         if value is not None:
             fields[key] = value
-    if mock and provider_type in ("openai", "anthropic", "http"):
+    if mock and provider_type in registry.network_types:
         provider_type = "mock"
         provider = f"{provider} (mock)"
-        stand_in = agent.mock.model_dump(exclude_none=True) if agent.mock else {}
-        fields = stand_in
+        stand_in = agent.mock.open_values if agent.mock else {}
+        fields = {key: value for key, value in stand_in.items() if value is not None}
     # A judge's verdict ("PASS: ...") is not an answer to the task: the defaults'
     # imperatives are for answers, so judges only carry the checks they name.
     imperatives = [] if is_judge else list(defaults.imperatives or ())

@@ -9,7 +9,7 @@ redact them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -95,12 +95,15 @@ class InterpolatedTree(NamedTuple):
     """``(loc, message)`` for each malformed reference."""
 
 
-def interpolate_tree(data: Any, env: Mapping[str, str]) -> InterpolatedTree:
+def interpolate_tree(
+    data: Any, env: Mapping[str, str], secret_fields: Collection[str] = ("api_key", "headers")
+) -> InterpolatedTree:
     """Interpolate every string value of a parsed document.
 
     Args:
         data: the document as parsed from YAML.
         env: the environment to read variables from.
+        secret_fields: keys whose values (or items) are secrets whatever the variable's name.
 
     Returns:
         The new document, the secrets read and the problems found, by ``loc``.
@@ -121,7 +124,7 @@ def interpolate_tree(data: Any, env: Mapping[str, str]) -> InterpolatedTree:
             (loc, f"invalid environment reference {bad!r}: {_SYNTAX_HINT}") for bad in done.invalid
         )
         secret_field = bool(loc) and (
-            loc[-1] == "api_key" or (len(loc) > 1 and loc[-2] == "headers")
+            loc[-1] in secret_fields or (len(loc) > 1 and loc[-2] in secret_fields)
         )
         secrets.update(
             found for name, found in done.from_env if secret_field or is_secret_name(name)

@@ -10,17 +10,21 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
+from agentrun.loading.model_base import or_default
 from agentrun.loading.positions import Position, Positions, parse_yaml
 from agentrun.loading.semantics import Finding, check_paradigm
-from agentrun.loading.spec import Paradigm
+from agentrun.loading.spec import AgentSpec, Paradigm
 from agentrun.loading.spec_errors import translate_errors
 from agentrun.loading.template_checks import check_templates
+
+if TYPE_CHECKING:
+    from agentrun.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class LoadedParadigm:
     """Secret values interpolated from the environment; never to be printed."""
     positions: Positions
     """Where each node of the file sits, to locate errors found at run time."""
+    registry: Registry
+    """The provider and check types the file was validated against."""
 
 
 def load_paradigm(
@@ -48,6 +54,7 @@ def load_paradigm(
     for_run: bool = True,
     extra_vars: Collection[str] = (),
     offline: bool = False,
+    registry: Registry | None = None,
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -59,6 +66,7 @@ def load_paradigm(
         extra_vars: names given with ``--var``; templates may use them as ``vars.NAME``.
         offline: the run swaps network providers for the mock (``--mock``), so their
             missing variables are warnings.
+        registry: the provider and check types (default: built-ins and plugins).
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -67,7 +75,15 @@ def load_paradigm(
         SpecError: the file cannot be read or is invalid; holds every problem found.
     """
     text = _read(path)
-    return load_text(text, path, env=env, for_run=for_run, extra_vars=extra_vars, offline=offline)
+    return load_text(
+        text,
+        path,
+        env=env,
+        for_run=for_run,
+        extra_vars=extra_vars,
+        offline=offline,
+        registry=registry,
+    )
 
 
 def load_text(
@@ -78,6 +94,7 @@ def load_text(
     for_run: bool = True,
     extra_vars: Collection[str] = (),
     offline: bool = False,
+    registry: Registry | None = None,
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -85,6 +102,7 @@ def load_text(
         SpecError: the text is not a valid paradigm; holds every problem found.
     """
     where = str(path)
+    registry = or_default(registry)
     parsed = parse_yaml(text)
     positions = parsed.positions
     problems = [Problem(where, pos.line, pos.column, msg) for pos, msg in parsed.problems]
@@ -98,10 +116,10 @@ def load_text(
         )
         raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
 
-    tree = interpolate_tree(parsed.data, os.environ if env is None else env)
+    tree = interpolate_tree(parsed.data, os.environ if env is None else env, registry.secret_fields)
     for loc, name in tree.missing:
         pos = positions.locate(loc)
-        provider = _network_provider_at(parsed.data, loc)
+        provider = _network_provider_at(parsed.data, loc, registry)
         message = f"environment variable {name} is not set"
         if provider is not None:
             message += f" (needed by provider {provider!r}; --mock runs without it)"
@@ -115,12 +133,13 @@ def load_text(
 
     spec: Paradigm | None = None
     try:
-        spec = Paradigm.model_validate(tree.data)
+        spec = Paradigm.model_validate(tree.data, context={"registry": registry})
     except ValidationError as exc:
-        for pos, message in translate_errors(exc, tree.data, positions):
+        for pos, message in translate_errors(exc, tree.data, positions, registry):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
-        for finding in [*check_paradigm(spec), *check_templates(spec, extra_vars)]:
+        findings = [*check_paradigm(spec, registry), *check_templates(spec, extra_vars, registry)]
+        for finding in findings:
             pos = _finding_position(finding, positions)
             problems.append(Problem(where, pos.line, pos.column, finding.message, finding.severity))
 
@@ -134,15 +153,16 @@ def load_text(
         warnings=tuple(problems),
         secrets=tree.secrets,
         positions=positions,
+        registry=registry,
     )
 
 
-_NETWORK_TYPES = frozenset({"openai", "anthropic", "http"})
-
-
-def _network_provider_at(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
-    """The network provider whose settings hold ``loc`` (an entry, or an agent naming a
-    network type directly), or ``None``."""
+def _network_provider_at(
+    data: dict[str, Any], loc: tuple[Any, ...], registry: Registry
+) -> str | None:
+    """The network provider whose settings hold ``loc`` (an entry, or a type-specific key
+    of an agent using a network type), or ``None``."""
+    network = registry.network_types
     if len(loc) < 2 or loc[0] not in ("providers", "agents"):
         return None
     section = data.get(loc[0])
@@ -150,13 +170,13 @@ def _network_provider_at(data: dict[str, Any], loc: tuple[Any, ...]) -> str | No
     if not isinstance(owner, dict):
         return None
     if loc[0] == "providers":
-        return str(loc[1]) if owner.get("type") in _NETWORK_TYPES else None
-    if len(loc) > 2 and loc[2] in ("base_url", "api_key", "url", "headers"):
+        return str(loc[1]) if owner.get("type") in network else None
+    if len(loc) > 2 and loc[2] in AgentSpec.open_keys(registry):
         provider = owner.get("provider")
         entries = data.get("providers")
         entry = entries.get(provider) if isinstance(entries, dict) else None
         kind = entry.get("type") if isinstance(entry, dict) else provider
-        return str(provider) if kind in _NETWORK_TYPES else None
+        return str(provider) if kind in network else None
     return None
 
 

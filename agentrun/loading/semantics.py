@@ -9,21 +9,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agentrun.errors import Severity
+from agentrun.loading.model_base import or_default
 from agentrun.loading.names import bad_names
 from agentrun.loading.positions import Loc
-from agentrun.loading.spec import (
-    BUILTIN_PROVIDER_TYPES,
-    PROVIDER_FIELDS,
-    TYPE_SPECIFIC_FIELDS,
-    AgentSpec,
-    Paradigm,
-    ProviderEntry,
-)
+from agentrun.loading.spec import SHARED_SETTINGS, AgentSpec, Paradigm, ProviderEntry
 
-_REQUIRED_FIELD = {"command": "command", "python": "callable", "http": "url"}
-_INFERRED_TYPE = (("command", "command"), ("callable", "python"), ("url", "http"))
+if TYPE_CHECKING:
+    from agentrun.registry import Registry
+
 _LISTED_NAMES = 8
 
 
@@ -40,32 +36,38 @@ class Finding:
     severity: Severity = Severity.ERROR
 
 
-def provider_name_of(agent: AgentSpec, paradigm: Paradigm) -> str | None:
+def provider_name_of(
+    agent: AgentSpec, paradigm: Paradigm, registry: Registry | None = None
+) -> str | None:
     """The provider an agent names: its own, the default, or a type inferred from its fields.
 
+    A type is inferred from the first registered type that ``infers`` from a key the
+    agent sets (``command`` -> command, ``callable`` -> python, ``url`` -> http, ...).
+
     Returns:
-        An entry name under ``providers:`` or a built-in type; ``None`` if nothing says.
+        An entry name under ``providers:`` or a provider type; ``None`` if nothing says.
     """
     if agent.provider:
         return agent.provider
     if paradigm.defaults.provider:
         return paradigm.defaults.provider
-    for field, kind in _INFERRED_TYPE:
-        if getattr(agent, field) is not None:
-            return kind
-    if any(getattr(agent, field) is not None for field in PROVIDER_FIELDS["mock"]):
-        return "mock"
+    set_keys = {key for key, value in agent.open_values.items() if value is not None}
+    for descriptor in or_default(registry).providers.values():
+        if set_keys.intersection(descriptor.infers):
+            return descriptor.name
     return None
 
 
-def provider_type_of(agent: AgentSpec, paradigm: Paradigm) -> str | None:
-    """The built-in provider type an agent resolves to, or ``None`` if it resolves to none."""
-    name = provider_name_of(agent, paradigm)
+def provider_type_of(
+    agent: AgentSpec, paradigm: Paradigm, registry: Registry | None = None
+) -> str | None:
+    """The provider type an agent resolves to, or ``None`` if it resolves to none."""
+    name = provider_name_of(agent, paradigm, registry)
     if name is None:
         return None
     if name in paradigm.providers:
         return paradigm.providers[name].type
-    return name if name in BUILTIN_PROVIDER_TYPES else None
+    return name if name in or_default(registry).providers else None
 
 
 def run_agents(paradigm: Paradigm) -> list[str]:
@@ -83,18 +85,19 @@ def run_agents(paradigm: Paradigm) -> list[str]:
     return [name for name in paradigm.agents if name not in helpers]
 
 
-def check_paradigm(paradigm: Paradigm) -> list[Finding]:
+def check_paradigm(paradigm: Paradigm, registry: Registry | None = None) -> list[Finding]:
     """The semantic problems of a paradigm whose shape is already valid (templates aside).
 
     Templates are checked by :func:`agentrun.loading.template_checks.check_templates`.
 
     Args:
         paradigm: the validated paradigm.
+        registry: the provider types it may use (default: the default registry).
 
     Returns:
         The findings, errors and warnings, each once.
     """
-    checker = _Checker(paradigm)
+    checker = _Checker(paradigm, or_default(registry))
     for loc, message in bad_names(paradigm):
         checker.error(loc, message, at_key=len(loc) == 2)
     checker.providers()
@@ -139,8 +142,9 @@ def stage_names(paradigm: Paradigm) -> list[str]:
 class _Checker:
     """Runs the checks of :func:`check_paradigm`, collecting findings."""
 
-    def __init__(self, paradigm: Paradigm) -> None:
+    def __init__(self, paradigm: Paradigm, registry: Registry) -> None:
         self.p = paradigm
+        self.registry = registry
         self.findings: list[Finding] = []
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
@@ -150,20 +154,21 @@ class _Checker:
         self.findings.append(Finding(loc, message, at_key=True, severity=Severity.WARNING))
 
     def providers(self) -> None:
-        known = [*self.p.providers, *BUILTIN_PROVIDER_TYPES]
+        types = self.registry.providers
+        known = [*self.p.providers, *types]
         default = self.p.defaults.provider
         if default and default not in known:
             message = f"unknown provider {default!r}{hint(default, known)}"
             self.error(("defaults", "provider"), message)
         for name, agent in self.p.agents.items():
             loc: Loc = ("agents", name)
-            provider = provider_name_of(agent, self.p)
-            kind = provider_type_of(agent, self.p)
+            provider = provider_name_of(agent, self.p, self.registry)
+            kind = provider_type_of(agent, self.p, self.registry)
             if provider is None:
                 self.error(
                     loc,
                     f"agent {name!r} has no provider; set provider: (a name under providers: "
-                    f"or one of {', '.join(BUILTIN_PROVIDER_TYPES)}) or defaults.provider",
+                    f"or one of {', '.join(types)}) or defaults.provider",
                     at_key=True,
                 )
             elif kind is None and agent.provider:
@@ -173,27 +178,30 @@ class _Checker:
                 continue
             self._fields_apply(loc, agent, kind)
             entry = self.p.providers.get(provider or "")
-            needed = _REQUIRED_FIELD.get(kind)
-            if needed and getattr(agent, needed) is None and getattr(entry, needed, None) is None:
-                where_else = f" or on provider {provider!r}" if entry is not None else ""
-                self.error(
-                    loc,
-                    f"agent {name!r} uses provider type {kind!r}, which needs {needed!r}; "
-                    f"set it on the agent{where_else}",
-                    at_key=True,
-                )
+            for needed in types[kind].required:
+                if agent.provider_field(needed) is None and (
+                    entry is None or entry.provider_field(needed) is None
+                ):
+                    where_else = f" or on provider {provider!r}" if entry is not None else ""
+                    self.error(
+                        loc,
+                        f"agent {name!r} uses provider type {kind!r}, which needs {needed!r}; "
+                        f"set it on the agent{where_else}",
+                        at_key=True,
+                    )
         for name, entry in self.p.providers.items():
             self._fields_apply(("providers", name), entry, entry.type)
 
     def _fields_apply(self, loc: Loc, spec: AgentSpec | ProviderEntry, kind: str) -> None:
-        # Only the fields the file set (a handful), in declaration order for stable output.
-        set_fields = spec.model_fields_set
-        for field in (f for f in type(spec).model_fields if f in set_fields):
-            if getattr(spec, field) is not None:
-                if field in TYPE_SPECIFIC_FIELDS and field not in PROVIDER_FIELDS[kind]:
-                    message = f"field {field!r} does not apply to provider type {kind!r}"
-                    self.error((*loc, field), message, at_key=True)
-        if kind == "mock" and spec.output is not None and spec.outputs is not None:
+        applies = self.registry.providers[kind].field_names | SHARED_SETTINGS
+        for field, value in spec.open_values.items():
+            if value is not None and field not in applies:
+                message = f"field {field!r} does not apply to provider type {kind!r}"
+                self.error((*loc, field), message, at_key=True)
+        if kind == "mock" and None not in (
+            spec.provider_field("output"),
+            spec.provider_field("outputs"),
+        ):
             self.error(
                 (*loc, "outputs"), "output and outputs exclude each other; keep one", at_key=True
             )
@@ -347,7 +355,7 @@ class _Checker:
         for name in p.imperatives:
             if name not in listed:
                 self.warn(("imperatives", name), f"imperative {name!r} is never used")
-        named = {provider_name_of(agent, p) for agent in p.agents.values()}
+        named = {provider_name_of(agent, p, self.registry) for agent in p.agents.values()}
         for name in p.providers:
             if name not in named:
                 self.warn(("providers", name), f"provider {name!r} is never used")

@@ -1,6 +1,8 @@
 """Pydantic models of a paradigm file: the shape half of validation.
 
-Every model forbids unknown keys (a typo must never be ignored). Cross-references
+Every model forbids unknown keys (a typo must never be ignored); agents, provider
+entries and imperatives also take the keys of the registered provider and check
+types (:class:`~agentrun.loading.model_base.OpenModel`). Cross-references
 (agent names, imperatives, providers, fallback cycles, templates) are checked
 afterwards by :mod:`agentrun.loading.semantics`, which knows where each YAML node sits.
 Field docstrings become the descriptions in ``agentrun schema``.
@@ -9,58 +11,33 @@ Field docstrings become the descriptions in ``agentrun schema``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    WithJsonSchema,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from agentrun.durations import parse_duration
+from agentrun.loading.model_base import Duration, OpenModel, StrictModel, registry_of
 
-Duration = Annotated[
-    float,
-    BeforeValidator(parse_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$"},
-                {"type": "string", "enum": ["none", "inf", "unlimited"]},
-                {"type": "number", "minimum": 0},
-            ],
-            "description": "250ms, 30s, 2m, 1h, a bare number of seconds, or none",
-        }
-    ),
-]
-"""A duration in seconds, written as ``250ms``, ``30s``, ``2m``, ``1h`` or a number."""
+if TYPE_CHECKING:
+    from agentrun.registry import Registry
 
 Require = Literal["all", "any", "majority"] | Annotated[int, Field(ge=1)]
 """How many agents must pass: all, any, majority, or a number."""
 
 PatternName = Literal["independent", "pipeline", "competitive"]
-BUILTIN_PROVIDER_TYPES = ("mock", "command", "python", "http", "openai", "anthropic")
-ProviderType = Literal["mock", "command", "python", "http", "openai", "anthropic"]
 
-_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+FieldsModel = type[BaseModel]
+"""A provider type's fields model (an alias: ``type`` is also a field name below)."""
+
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*$")
 _RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
-
-# Which agent fields belong to which provider type. An agent (or a provider entry)
-# that sets a field of another type is reported by the semantic checks.
-PROVIDER_FIELDS: dict[str, frozenset[str]] = {
-    "mock": frozenset({"output", "outputs", "latency", "fail_times", "error", "hang"}),
-    "command": frozenset({"command", "stdin", "env", "cwd"}),
-    "python": frozenset({"callable"}),
-    "http": frozenset({"url", "method", "headers", "body", "output_path"}),
-    "openai": frozenset({"base_url", "api_key", "model", "stream"}),
-    "anthropic": frozenset({"base_url", "api_key", "model"}),
-}
-TYPE_SPECIFIC_FIELDS = frozenset().union(*PROVIDER_FIELDS.values()) - {"model"}
 
 
 def parse_rate(value: str) -> float:
@@ -73,18 +50,6 @@ def parse_rate(value: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"expected a rate such as 5/s or 100/m, got {value!r}")
     return float(match.group(1)) / _RATE_UNITS[match.group(2)]
-
-
-def _check_callable(value: str | None) -> str | None:
-    if value is not None and not _CALLABLE.match(value):
-        raise ValueError(f"expected 'package.module:function', got {value!r}")
-    return value
-
-
-class StrictModel(BaseModel):
-    """Base of every paradigm model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
 
 class Backoff(StrictModel):
@@ -115,78 +80,17 @@ class Price(StrictModel):
     """USD per million completion tokens."""
 
 
-class MockFields(StrictModel):
-    """Fields of the offline ``mock`` provider."""
+class ProviderEntry(OpenModel):
+    """A named connection under ``providers:``; agents naming it share its limits.
 
-    output: str | None = None
-    """Template rendered as the output of every attempt."""
-    outputs: list[str] | None = Field(default=None, min_length=1)
-    """One output template per attempt; the last one repeats."""
-    latency: Duration | None = None
-    """How long each attempt takes."""
-    fail_times: int | None = Field(default=None, ge=0)
-    """The first N attempts raise an error."""
-    error: str | None = None
-    """Message of the error raised by failing attempts."""
-    hang: bool | None = None
-    """Never answer (for testing timeouts)."""
+    Besides the keys below it takes the type-specific keys of every registered
+    provider type; the semantic checks report those that do not apply to ``type``.
+    """
 
+    model_config = ConfigDict(extra="allow")
 
-class CommandFields(StrictModel):
-    """Fields of the ``command`` provider (a program run without a shell)."""
-
-    command: list[str] | None = Field(default=None, min_length=1)
-    """Program and arguments, each a template; never passed through a shell."""
-    stdin: str | None = None
-    """Template written to the program's standard input (default: the rendered prompt)."""
-    env: dict[str, str] | None = None
-    """Extra environment variables for the program."""
-    cwd: str | None = None
-    """Working directory (relative paths are relative to the paradigm file)."""
-
-
-class PythonFields(StrictModel):
-    """Fields of the ``python`` provider."""
-
-    callable: str | None = None
-    """``package.module:function``, sync or async, called with the rendered prompt."""
-
-    _callable_format = field_validator("callable")(_check_callable)
-
-
-class HttpFields(StrictModel):
-    """Fields of the ``http`` provider."""
-
-    url: str | None = None
-    """Address the request is sent to."""
-    method: Literal["POST", "PUT", "PATCH", "GET"] | None = None
-    """HTTP method (default POST)."""
-    headers: dict[str, str] | None = None
-    """Request headers; values may use ${VAR} and are then kept secret."""
-    body: str | dict[str, Any] | None = None
-    """JSON body (templates inside are rendered)."""
-    output_path: str | None = None
-    """Dotted path of the output inside the JSON reply, e.g. ``data.reply``."""
-
-
-class LLMFields(StrictModel):
-    """Fields of the ``openai`` and ``anthropic`` providers."""
-
-    base_url: str | None = None
-    """API base address, e.g. https://api.openai.com/v1."""
-    api_key: str | None = None
-    """API key, normally ``${SOME_VAR}``; never printed."""
-    model: str | None = None
-    """Model name."""
-    stream: bool | None = None
-    """Stream tokens as they are generated (openai)."""
-
-
-class ProviderEntry(MockFields, CommandFields, PythonFields, HttpFields, LLMFields):
-    """A named connection under ``providers:``; agents naming it share its limits."""
-
-    type: ProviderType
-    """Which built-in provider this entry configures."""
+    type: str
+    """Which provider type this entry configures (a registered type)."""
     max_concurrency: int | None = Field(default=None, ge=1)
     """At most this many requests in flight to this provider."""
     rate_limit: str | None = None
@@ -203,12 +107,25 @@ class ProviderEntry(MockFields, CommandFields, PythonFields, HttpFields, LLMFiel
             parse_rate(value)
         return value
 
+    @field_validator("type")
+    @classmethod
+    def _registered_type(cls, value: str, info: ValidationInfo) -> str:
+        known = registry_of(info.context).providers
+        if value not in known:
+            raise ValueError(f"expected one of {', '.join(known)}, got {value!r}")
+        return value
+
+    @classmethod
+    def open_keys(cls, registry: Registry) -> Mapping[str, FieldsModel]:
+        """Every registered type's keys."""
+        return registry.field_models()
+
 
 class AgentSettings(StrictModel):
     """Fields an agent may take from ``defaults:``."""
 
     provider: str | None = None
-    """A name under ``providers:`` or a built-in type (mock, command, python, http, openai, ...)."""
+    """A name under ``providers:`` or a provider type (mock, command, python, http, openai, ...)."""
     system: str | None = None
     """System prompt template (LLM providers)."""
     model: str | None = None
@@ -233,18 +150,41 @@ class Defaults(AgentSettings):
     """Settings applied to every agent that does not set them; ``imperatives`` are added."""
 
 
-class AgentSpec(AgentSettings, MockFields, CommandFields, PythonFields, HttpFields, LLMFields):
-    """One agent: a provider, a prompt, its time budget and the checks its outputs must pass."""
+class MockStandIn(OpenModel):
+    """The keys of the ``mock`` provider type, as an agent's offline stand-in."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def open_keys(cls, registry: Registry) -> Mapping[str, FieldsModel]:
+        """The keys of the registered ``mock`` type."""
+        mock = registry.providers.get("mock")
+        return dict.fromkeys(mock.fields.model_fields, mock.fields) if mock else {}
+
+
+class AgentSpec(AgentSettings, OpenModel):
+    """One agent: a provider, a prompt, its time budget and the checks its outputs must pass.
+
+    Besides the keys below it takes the type-specific keys of every registered
+    provider type (``output``, ``command``, ``url``, ...).
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     prompt: str | None = None
     """Prompt template (default ``{{ input }}``)."""
     fallback: list[str] | None = None
     """Agents tried in order once this agent has failed all its attempts."""
-    mock: MockFields | None = None
-    """Offline stand-in (mock fields) used instead of an openai, anthropic or http
-    provider when the run uses ``--mock``; without it the mock echoes the prompt."""
+    mock: MockStandIn | None = None
+    """Offline stand-in (mock fields) used instead of a network provider (openai,
+    anthropic, http, ...) when the run uses ``--mock``; without it the mock echoes the prompt."""
     description: str | None = None
     """Free text."""
+
+    @classmethod
+    def open_keys(cls, registry: Registry) -> Mapping[str, FieldsModel]:
+        """Every registered type's keys, except the settings every agent has (``model``)."""
+        return {k: m for k, m in registry.field_models().items() if k not in cls.model_fields}
 
 
 class Judge(StrictModel):
@@ -256,111 +196,54 @@ class Judge(StrictModel):
     """What the judge checks."""
 
 
-class ImperativeSpec(StrictModel):
-    """A named check every output of the agents that list it must pass (exactly one check)."""
+class ImperativeSpec(OpenModel):
+    """A named check every output of the agents that list it must pass (exactly one check).
 
-    contains: str | list[str] | None = None
-    """Every one of these must appear."""
-    contains_any: list[str] | None = Field(default=None, min_length=1)
-    """At least one of these must appear."""
-    not_contains: str | list[str] | None = None
-    """None of these may appear."""
-    regex: str | None = None
-    """The output must match this regular expression (search, not full match)."""
-    not_regex: str | None = None
-    """The output must not match this regular expression."""
-    equals: str | None = None
-    """The output, stripped of surrounding whitespace, must equal this."""
-    json_: Literal[True] | None = Field(default=None, alias="json")
-    """The output must parse as JSON."""
-    json_schema: dict[str, Any] | None = None
-    """The output must be JSON valid against this schema."""
-    min_length: int | None = Field(default=None, ge=0)
-    """At least this many characters."""
-    max_length: int | None = Field(default=None, ge=0)
-    """At most this many characters."""
-    max_latency: Duration | None = None
-    """The attempt must take at most this long."""
-    python: str | None = None
-    """``package.module:function`` returning a bool or ``(bool, reason)``."""
-    judge: Judge | None = None
-    """Ask another agent; its reply must begin with PASS."""
+    The check is one key of a registered check type (``contains``, ``regex``, ``judge``, ...).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
     severity: Literal["error", "warning"] = "error"
     """``warning`` results are reported but never fail an agent."""
     case_sensitive: bool = True
     """Whether text comparisons respect case."""
     timeout: Duration = 10.0
-    """Time limit of the check itself (python and judge checks)."""
+    """Time limit of the check itself (slow checks: python, judge)."""
     description: str | None = None
     """Free text shown with violations."""
 
-    model_config = ConfigDict(populate_by_name=False)
-
-    _python_format = field_validator("python")(_check_callable)
-
-    @field_validator("regex", "not_regex")
     @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
-        return value
+    def open_keys(cls, registry: Registry) -> Mapping[str, FieldsModel]:
+        """One key per registered check type."""
+        model = registry.checks_model()
+        return dict.fromkeys(registry.checks, model)
 
-    @field_validator("json_schema")
     @classmethod
-    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            import jsonschema
-
-            try:
-                jsonschema.validators.validator_for(value).check_schema(value)
-            except jsonschema.SchemaError as exc:
-                raise ValueError(f"invalid JSON Schema: {exc.message}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one_check(self) -> ImperativeSpec:
-        found = [name for name in CHECK_NAMES if getattr(self, _attr(name)) is not None]
+    def _complete(cls, instance: OpenModel, registry: Registry) -> None:
+        found = [name for name in registry.checks if name in (instance.model_extra or {})]
         if len(found) != 1:
             what = "none" if not found else f"{len(found)} ({', '.join(found)})"
             raise ValueError(
                 f"an imperative holds exactly one check, found {what}; "
-                f"checks: {', '.join(CHECK_NAMES)}"
+                f"checks: {', '.join(registry.checks)}"
             )
-        return self
 
     @property
     def check(self) -> str:
         """The name of this imperative's check (``contains``, ``regex``, ...)."""
-        return next(n for n in CHECK_NAMES if getattr(self, _attr(n)) is not None)
+        return next(iter(self.model_extra or {}))
 
     @property
     def argument(self) -> Any:
         """The value given to this imperative's check."""
-        return getattr(self, _attr(self.check))
+        return (self.model_extra or {})[self.check]
 
-
-CHECK_NAMES = (
-    "contains",
-    "contains_any",
-    "not_contains",
-    "regex",
-    "not_regex",
-    "equals",
-    "json",
-    "json_schema",
-    "min_length",
-    "max_length",
-    "max_latency",
-    "python",
-    "judge",
-)
-
-
-def _attr(check: str) -> str:
-    return "json_" if check == "json" else check
+    @property
+    def judge(self) -> Judge | None:
+        """The judge this imperative asks, when its check is ``judge``."""
+        argument = (self.model_extra or {}).get("judge")
+        return argument if isinstance(argument, Judge) else None
 
 
 class Stage(StrictModel):
@@ -424,3 +307,13 @@ class Paradigm(StrictModel):
     """Agents tried in order if the pattern as a whole fails."""
     winner: Winner | None = None
     """Extra checks for the competitive winner."""
+
+
+SHARED_SETTINGS = frozenset({"model", "system", "temperature", "max_tokens"})
+"""Agent settings a provider type may also declare as its own key (``model`` on an entry)."""
+AGENT_KEYS = frozenset(AgentSpec.model_fields)
+"""Keys every agent has, whatever its provider type."""
+ENTRY_KEYS = frozenset(ProviderEntry.model_fields)
+"""Keys every provider entry has."""
+IMPERATIVE_KEYS = frozenset(ImperativeSpec.model_fields)
+"""Keys every imperative has besides its one check."""

@@ -10,13 +10,17 @@ from __future__ import annotations
 import difflib
 import re
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from agentrun.loading.model_base import OpenModel, or_default
 from agentrun.loading.positions import Loc, Position, Positions
 from agentrun.loading.spec import Paradigm
+
+if TYPE_CHECKING:
+    from agentrun.registry import Registry
 
 _ENTITIES = {"agents": "agent", "providers": "provider", "imperatives": "imperative"}
 _EXPECTATIONS = {
@@ -43,14 +47,16 @@ _MAX_LISTED_KEYS = 12
 
 
 def translate_errors(
-    exc: ValidationError, data: Any, positions: Positions
+    exc: ValidationError, data: Any, positions: Positions, registry: Registry | None = None
 ) -> list[tuple[Position, str]]:
     """Turn every error of a ``ValidationError`` into a message at the nearest node.
 
     Alternatives of a union (``str | list[str]``) arrive as one error each; they are
     merged into one message, or dropped when another alternative got further into
-    the value (that one says what is really wrong).
+    the value (that one says what is really wrong). ``registry`` holds the provider and
+    check types whose keys the file may use (for "did you mean" hints).
     """
+    registry = or_default(registry)
     located = [(*_split_loc(error["loc"], data, error["type"]), error) for error in exc.errors()]
     went_deeper = {at for real, at, _ in located if at is not None and len(real) > len(at)}
     groups: dict[Loc, list[ErrorDetails]] = {}
@@ -58,7 +64,7 @@ def translate_errors(
         if at is not None and real == at and at in went_deeper:
             continue
         groups.setdefault(real, []).append(error)
-    return [_problem(real, errors, data, positions) for real, errors in groups.items()]
+    return [_problem(real, errors, data, positions, registry) for real, errors in groups.items()]
 
 
 def _split_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> tuple[Loc, Loc | None]:
@@ -87,7 +93,7 @@ def _value_at(data: Any, loc: Loc) -> Any:
 
 
 def _problem(
-    loc: Loc, errors: list[ErrorDetails], data: Any, positions: Positions
+    loc: Loc, errors: list[ErrorDetails], data: Any, positions: Positions, registry: Registry
 ) -> tuple[Position, str]:
     first = errors[0]
     if first["type"] == "missing":
@@ -96,7 +102,7 @@ def _problem(
         suffix = f" in {_label(parent)}" if parent else ""
         return where, f"missing required key {loc[-1]!r}{suffix}"
     if first["type"] == "extra_forbidden":
-        return positions.locate_key(loc), _unknown_key(loc)
+        return positions.locate_key(loc), _unknown_key(loc, registry)
     value = _value_at(data, loc)
     where = positions.locate_key(loc) if isinstance(value, dict) else positions.locate(loc)
     if len(loc) > 0 and any("[key]" in error["loc"] for error in errors):
@@ -180,11 +186,11 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else f"a value of {len(str(value))} characters"
 
 
-def _unknown_key(loc: Loc) -> str:
+def _unknown_key(loc: Loc, registry: Registry) -> str:
     parent, key = loc[:-1], loc[-1]
     where = " at the top level" if not parent else f" in {_label(parent)}"
     message = f"unknown key {key!r}{where}"
-    allowed = _allowed_keys(parent)
+    allowed = _allowed_keys(parent, registry)
     close = difflib.get_close_matches(str(key), allowed, n=1)
     if close:
         return f"{message} (did you mean {close[0]!r}?)"
@@ -193,22 +199,32 @@ def _unknown_key(loc: Loc) -> str:
     return message
 
 
-def _allowed_keys(loc: Loc) -> list[str]:
+def _allowed_keys(loc: Loc, registry: Registry) -> list[str]:
     """The keys the model at ``loc`` accepts (aliases where set), in declaration order."""
     annotation: Any = Paradigm
     for part in loc:
-        annotation = _step(annotation, part)
+        annotation = _step(annotation, part, registry)
     for model in _alternatives(annotation):
         if isinstance(model, type) and issubclass(model, BaseModel):
-            return [info.alias or name for name, info in model.model_fields.items()]
+            keys = [info.alias or name for name, info in model.model_fields.items()]
+            if issubclass(model, OpenModel):
+                keys += [key for key in model.open_keys(registry) if key not in keys]
+            return keys
     return []
 
 
-def _step(annotation: Any, part: str | int) -> Any:
+def _step(annotation: Any, part: str | int, registry: Registry) -> Any:
     """The type found one step below ``annotation`` along ``part``."""
     for candidate in _alternatives(annotation):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            for name, info in candidate.model_fields.items():
+            fields = dict(candidate.model_fields)
+            if issubclass(candidate, OpenModel) and part not in fields:
+                owner = candidate.open_keys(registry).get(str(part))
+                fields = {
+                    info.alias or name: info
+                    for name, info in (owner.model_fields if owner else {}).items()
+                }
+            for name, info in fields.items():
                 if part in (name, info.alias):
                     return info.annotation
         origin = get_origin(candidate)

@@ -8,39 +8,55 @@ file's other problems instead of in the middle of a run.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2 import meta, nodes
 
+from agentrun.loading.model_base import OpenModel, or_default
 from agentrun.loading.positions import Loc
-from agentrun.loading.semantics import Finding, hint, provider_name_of, stage_names
+from agentrun.loading.semantics import (
+    Finding,
+    hint,
+    provider_name_of,
+    provider_type_of,
+    stage_names,
+)
 from agentrun.loading.spec import Paradigm
 from agentrun.templates import CONTEXT_NAMES, TemplateEngine
 
-_TEXT_FIELDS = ("prompt", "system", "output", "stdin")
-_LIST_FIELDS = ("outputs", "command")
+if TYPE_CHECKING:
+    from agentrun.registry import Registry
+
+_COMMON_TEMPLATES = ("prompt", "system")
 
 
-def check_templates(paradigm: Paradigm, extra_vars: Collection[str] = ()) -> list[Finding]:
+def check_templates(
+    paradigm: Paradigm, extra_vars: Collection[str] = (), registry: Registry | None = None
+) -> list[Finding]:
     """Problems in every template of a paradigm (agents, provider entries, defaults, stages).
 
     Args:
         paradigm: the validated paradigm.
         extra_vars: variable names given on the command line.
+        registry: the provider types, whose descriptors say which keys are templates.
 
     Returns:
         One finding per syntax error or unknown name.
     """
-    checker = _TemplateChecker(paradigm, frozenset(extra_vars))
+    registry = or_default(registry)
+    checker = _TemplateChecker(paradigm, frozenset(extra_vars), registry)
     with_item = _item_agents(paradigm)
     for name, agent in paradigm.agents.items():
-        checker.check_all(("agents", name), agent, name in with_item)
+        kind = provider_type_of(agent, paradigm, registry)
+        checker.check_all(("agents", name), agent, kind, name in with_item)
     for name, entry in paradigm.providers.items():
         users = {
-            a for a, spec in paradigm.agents.items() if provider_name_of(spec, paradigm) == name
+            a
+            for a, spec in paradigm.agents.items()
+            if provider_name_of(spec, paradigm, registry) == name
         }
-        checker.check_all(("providers", name), entry, users <= with_item)
+        checker.check_all(("providers", name), entry, entry.type, users <= with_item)
     if paradigm.defaults.system is not None:
         users = {a for a, spec in paradigm.agents.items() if spec.system is None}
         checker.check(("defaults", "system"), paradigm.defaults.system, users <= with_item)
@@ -77,20 +93,26 @@ def _reachable(paradigm: Paradigm, start: list[str]) -> set[str]:
     return seen
 
 
-def _sources(spec: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
-    """Every template string of an agent or provider entry, with its ``loc``."""
-    for field in _TEXT_FIELDS:
-        value = getattr(spec, field, None)
-        if isinstance(value, str):
-            yield (*loc, field), value
-    for field in _LIST_FIELDS:
-        for index, value in enumerate(getattr(spec, field, None) or ()):
-            yield (*loc, field, index), value
-    yield from _strings(getattr(spec, "body", None), (*loc, "body"))
-    yield from _strings(getattr(spec, "url", None), (*loc, "url"))
+def template_keys(registry: Registry, kind: str | None) -> frozenset[str]:
+    """Keys whose strings are templates: what the provider type lists (every type's when
+    the type is unknown), besides prompt and system."""
+    descriptor = registry.providers.get(kind or "")
+    chosen = [descriptor] if descriptor else registry.providers.values()
+    return frozenset(key for d in chosen for key in d.templates)
+
+
+def _sources(
+    spec: OpenModel, loc: Loc, keys: frozenset[str], registry: Registry
+) -> Iterator[tuple[Loc, str]]:
+    """Every template string of an agent, provider entry or stand-in, with its ``loc``."""
+    for field in _COMMON_TEMPLATES:
+        yield from _strings(getattr(spec, field, None), (*loc, field))
+    for field, value in spec.open_values.items():
+        if field in keys:
+            yield from _strings(value, (*loc, field))
     stand_in = getattr(spec, "mock", None)
-    if stand_in is not None:
-        yield from _sources(stand_in, (*loc, "mock"))
+    if isinstance(stand_in, OpenModel):
+        yield from _sources(stand_in, (*loc, "mock"), template_keys(registry, "mock"), registry)
 
 
 def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
@@ -105,8 +127,9 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 
 class _TemplateChecker:
-    def __init__(self, paradigm: Paradigm, extra_vars: frozenset[str]) -> None:
+    def __init__(self, paradigm: Paradigm, extra_vars: frozenset[str], registry: Registry) -> None:
         self.paradigm = paradigm
+        self.registry = registry
         self.vars = set(paradigm.vars) | extra_vars
         self.stages = stage_names(paradigm)
         self.engine = TemplateEngine()
@@ -115,8 +138,9 @@ class _TemplateChecker:
     def add(self, loc: Loc, message: str, line: int | None) -> None:
         self.findings.append(Finding(loc, message, text_line=line))
 
-    def check_all(self, loc: Loc, spec: Any, item_ok: bool) -> None:
-        for where, source in _sources(spec, loc):
+    def check_all(self, loc: Loc, spec: OpenModel, kind: str | None, item_ok: bool) -> None:
+        keys = template_keys(self.registry, kind)
+        for where, source in _sources(spec, loc, keys, self.registry):
             self.check(where, source, item_ok)
 
     def check(self, loc: Loc, source: str, item_ok: bool) -> None:

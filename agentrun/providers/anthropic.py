@@ -6,9 +6,15 @@ from typing import Any
 
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+)
 from agentrun.providers.http_common import HttpSession, describe, parse_json
-from agentrun.providers.openai import chat_messages, model_of
+from agentrun.providers.openai import LLMFields, chat_messages, model_of
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -68,3 +74,13 @@ class AnthropicClient:
 def open_anthropic_session(entry: ProviderEntry | None) -> ProviderSession:
     """One pooled client for an ``anthropic`` provider entry."""
     return HttpSession(entry, AnthropicClient)
+
+
+ANTHROPIC = ProviderDescriptor(
+    name="anthropic",
+    fields=LLMFields,
+    open_session=open_anthropic_session,
+    network=True,
+    secrets=("api_key",),
+    description="the Anthropic messages API",
+)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from agentrun.loading.spec import ProviderEntry
+from pydantic import BaseModel
+
 from agentrun.results import Usage
 from agentrun.templates import TemplateEngine
+
+if TYPE_CHECKING:
+    from agentrun.loading.spec import ProviderEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +106,36 @@ class StatelessSession:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderDescriptor:
+    """Everything agentrun asks about one provider type, in one place.
+
+    Registering a descriptor is all a new type needs: the paradigm schema, the
+    validation, ``--mock``, the limiter and template checks all read it.
+    """
+
+    name: str
+    """The ``type:`` of a provider entry, or the ``provider:`` an agent names directly."""
+    fields: type[BaseModel]
+    """Pydantic model of the type-specific keys; every field optional (see ``required``)."""
+    open_session: ProviderFactory
+    """Opens the per-run session that builds each agent's client."""
+    network: bool = False
+    """Calls a remote service: ``--mock`` replaces it and the provider limiter applies."""
+    templates: tuple[str, ...] = ()
+    """Fields whose strings are templates, also inside lists and mappings (http ``body``)."""
+    required: tuple[str, ...] = ()
+    """Fields an agent of this type must set (on itself or on its provider entry)."""
+    infers: tuple[str, ...] = ()
+    """Fields whose presence on an agent that names no provider selects this type."""
+    secrets: tuple[str, ...] = ()
+    """Fields whose ``${VAR}`` values are secrets whatever the variable's name."""
+    description: str = ""
+    """One line for ``agentrun plugins``."""
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        """The type-specific keys this type accepts."""
+        return frozenset(self.fields.model_fields)

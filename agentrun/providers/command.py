@@ -13,9 +13,33 @@ import os
 import signal
 from pathlib import Path
 
+from pydantic import Field
+
 from agentrun.errors import CommandFailed, ProviderError, UsageError
+from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+    StatelessSession,
+)
+
+
+class CommandFields(StrictModel):
+    """Fields of the ``command`` provider (a program run without a shell)."""
+
+    command: list[str] | None = Field(default=None, min_length=1)
+    """Program and arguments, each a template; never passed through a shell."""
+    stdin: str | None = None
+    """Template written to the program's standard input (default: the rendered prompt)."""
+    env: dict[str, str] | None = None
+    """Extra environment variables for the program."""
+    cwd: str | None = None
+    """Working directory (relative paths are relative to the paradigm file)."""
+
 
 __all__ = ["CommandClient", "open_command_session"]
 
@@ -199,3 +223,14 @@ def _stderr_tail(raw: bytes) -> str:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     tail = "\n".join(lines[-_TAIL_LINES:])
     return tail[-_TAIL_CHARS:]
+
+
+COMMAND = ProviderDescriptor(
+    name="command",
+    fields=CommandFields,
+    open_session=open_command_session,
+    templates=("command", "stdin"),
+    required=("command",),
+    infers=("command",),
+    description="a program run without a shell; the prompt on its stdin",
+)

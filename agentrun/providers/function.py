@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import field_validator
+
 from agentrun.callables import (
     CallableImportError,
     call_in_daemon_thread,
@@ -21,8 +23,26 @@ from agentrun.callables import (
     positional_arity,
 )
 from agentrun.errors import AgentError, CallableFailed, ProviderError, UsageError
+from agentrun.loading.model_base import StrictModel, check_callable
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+    StatelessSession,
+)
+
+
+class PythonFields(StrictModel):
+    """Fields of the ``python`` provider."""
+
+    callable: str | None = None
+    """``package.module:function``, sync or async, called with the rendered prompt."""
+
+    _callable_format = field_validator("callable")(check_callable)
+
 
 __all__ = ["PythonClient", "open_python_session"]
 
@@ -121,3 +141,13 @@ def _call_context(request: Request) -> dict[str, Any]:
         "agent": request.agent,
         "attempt": request.attempt,
     }
+
+
+PYTHON = ProviderDescriptor(
+    name="python",
+    fields=PythonFields,
+    open_session=open_python_session,
+    required=("callable",),
+    infers=("callable",),
+    description="a Python function, sync or async, called with the prompt",
+)

@@ -11,12 +11,39 @@ import asyncio
 import math
 from typing import Any
 
+from pydantic import Field
+
 from agentrun.durations import parse_duration
 from agentrun.errors import ProviderError, UsageError
+from agentrun.loading.model_base import Duration, StrictModel
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+    StatelessSession,
+)
 
-__all__ = ["MockClient", "open_mock_session"]
+__all__ = ["MOCK", "MockClient", "MockFields", "open_mock_session"]
+
+
+class MockFields(StrictModel):
+    """Fields of the offline ``mock`` provider."""
+
+    output: str | None = None
+    """Template rendered as the output of every attempt."""
+    outputs: list[str] | None = Field(default=None, min_length=1)
+    """One output template per attempt; the last one repeats."""
+    latency: Duration | None = None
+    """How long each attempt takes."""
+    fail_times: int | None = Field(default=None, ge=0)
+    """The first N attempts raise an error."""
+    error: str | None = None
+    """Message of the error raised by failing attempts."""
+    hang: bool | None = None
+    """Never answer (for testing timeouts)."""
 
 
 class MockClient:
@@ -108,6 +135,16 @@ class MockClient:
 def open_mock_session(entry: ProviderEntry | None) -> ProviderSession:
     """Open a ``mock`` session; mocks share nothing, so any entry is accepted as is."""
     return StatelessSession(MockClient)
+
+
+MOCK = ProviderDescriptor(
+    name="mock",
+    fields=MockFields,
+    open_session=open_mock_session,
+    templates=("output", "outputs"),
+    infers=tuple(MockFields.model_fields),
+    description="offline outputs, failures, latency and hangs; stands in under --mock",
+)
 
 
 def _seconds(agent: str, value: Any) -> float:

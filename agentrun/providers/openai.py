@@ -6,11 +6,36 @@ import json
 from typing import Any
 
 from agentrun.errors import ProviderError
+from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+)
 from agentrun.providers.http_common import HttpSession, describe, parse_json
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class LLMFields(StrictModel):
+    """Fields of the LLM API providers (``openai``, ``anthropic``)."""
+
+    base_url: str | None = None
+    """API base address, e.g. https://api.openai.com/v1."""
+    api_key: str | None = None
+    """API key, normally ``${SOME_VAR}``; never printed."""
+    model: str | None = None
+    """Model name."""
+
+
+class OpenAIFields(LLMFields):
+    """Fields of the ``openai`` provider."""
+
+    stream: bool | None = None
+    """Stream tokens as they are generated (openai)."""
 
 
 def repair_message(violations: tuple[str, ...]) -> str:
@@ -145,3 +170,13 @@ class OpenAIClient:
 def open_openai_session(entry: ProviderEntry | None) -> ProviderSession:
     """One pooled client for an ``openai`` provider entry."""
     return HttpSession(entry, OpenAIClient)
+
+
+OPENAI = ProviderDescriptor(
+    name="openai",
+    fields=OpenAIFields,
+    open_session=open_openai_session,
+    network=True,
+    secrets=("api_key",),
+    description="an OpenAI-compatible chat completions API",
+)

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from agentrun.errors import ProviderError, UsageError
+from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import ProviderEntry
-from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.base import (
+    ClientOptions,
+    ProviderDescriptor,
+    ProviderSession,
+    Reply,
+    Request,
+)
 from agentrun.providers.http_common import HttpSession, describe
 from agentrun.templates import TemplateEngine
+
+
+class HttpFields(StrictModel):
+    """Fields of the ``http`` provider."""
+
+    url: str | None = None
+    """Address the request is sent to."""
+    method: Literal["POST", "PUT", "PATCH", "GET"] | None = None
+    """HTTP method (default POST)."""
+    headers: dict[str, str] | None = None
+    """Request headers; values may use ${VAR} and are then kept secret."""
+    body: str | dict[str, Any] | None = None
+    """JSON body (templates inside are rendered)."""
+    output_path: str | None = None
+    """Dotted path of the output inside the JSON reply, e.g. ``data.reply``."""
 
 
 class WebhookClient:
@@ -93,3 +115,16 @@ def _render_tree(value: Any, templates: TemplateEngine, context: Mapping[str, An
 def open_http_session(entry: ProviderEntry | None) -> ProviderSession:
     """One pooled client for an ``http`` provider entry."""
     return HttpSession(entry, WebhookClient)
+
+
+HTTP = ProviderDescriptor(
+    name="http",
+    fields=HttpFields,
+    open_session=open_http_session,
+    network=True,
+    templates=("url", "body"),
+    required=("url",),
+    infers=("url",),
+    secrets=("headers",),
+    description="a JSON request to any web service",
+)
