@@ -11,6 +11,7 @@ import pytest
 
 from agentrun.checks import Check, CheckInput, compile_check, register_check
 from agentrun.checks.judge import read_verdict
+from agentrun.graph.runtime import Imperative
 from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
 
@@ -76,8 +77,8 @@ class CallableObject:
 callable_object = CallableObject()
 
 
-def imperative(**fields: Any) -> ImperativeSpec:
-    return ImperativeSpec.model_validate(fields)
+def imperative(**fields: Any) -> Imperative:
+    return Imperative.from_spec("imperative", ImperativeSpec.model_validate(fields))
 
 
 def check_input(output: str, duration_s: float = 0.0, **context: Any) -> CheckInput:
@@ -468,7 +469,7 @@ def test_register_can_replace_on_request(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(checks._COMPILERS, "equals", checks._COMPILERS["equals"])
     compiled: list[str] = []
 
-    def compiler(name: str, spec: ImperativeSpec, *, run_judge: Any) -> Check:
+    def compiler(name: str, spec: Imperative, *, run_judge: Any) -> Check:
         compiled.append(name)
         return compile_check(name, imperative(contains="z"))
 

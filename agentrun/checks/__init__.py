@@ -1,4 +1,4 @@
-"""Imperative checks: compile an ImperativeSpec into an awaitable Check.
+"""Imperative checks: compile an Imperative into an awaitable Check.
 
 The registry maps a check name (``contains``, ``regex``, ...) to its compiler;
 the built-ins register themselves below through the same
@@ -11,7 +11,8 @@ from typing import Protocol
 
 from agentrun.checks import function, judge, structured, text, timing
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
-from agentrun.loading.spec import CHECK_NAMES, ImperativeSpec
+from agentrun.graph.runtime import Imperative
+from agentrun.loading.spec import CHECK_NAMES
 
 __all__ = [
     "Check",
@@ -26,9 +27,7 @@ __all__ = [
 class CheckCompiler(Protocol):
     """Builds the check of one imperative; does all per-imperative work up front."""
 
-    def __call__(
-        self, name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None
-    ) -> Check: ...
+    def __call__(self, name: str, spec: Imperative, *, run_judge: JudgeRunner | None) -> Check: ...
 
 
 _COMPILERS: dict[str, CheckCompiler] = {}
@@ -55,9 +54,7 @@ def register_check(check_name: str, compiler: CheckCompiler, *, replace: bool = 
     _COMPILERS[check_name] = compiler
 
 
-def compile_check(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_check(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """Compile the imperative ``name`` into a check, once, before any output is judged.
 
     Args:

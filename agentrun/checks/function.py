@@ -17,7 +17,7 @@ from agentrun.callables import (
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 from agentrun.results import CheckResult
 
 _REASON_LIMIT = 200
@@ -133,9 +133,7 @@ class FunctionCheck:
         return self._fail(reason)
 
 
-def compile_python(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_python(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``python``: ``package.module:function`` returning a bool or ``(bool, reason)``.
 
     The function is called as ``fn(output)``, or ``fn(output, context)`` when it
@@ -143,5 +141,4 @@ def compile_python(
     vars, previous and duration_s. Sync functions run in a daemon thread, async ones on
     the loop; both are bounded by the imperative's ``timeout``.
     """
-    assert spec.python is not None
-    return FunctionCheck(name, spec.severity, spec.python, spec.timeout)
+    return FunctionCheck(name, spec.severity, spec.argument, spec.timeout)

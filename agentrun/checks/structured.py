@@ -10,7 +10,7 @@ from jsonschema.exceptions import best_match
 
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck, shorten
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 
 _NOT_PARSED = object()
 
@@ -27,7 +27,7 @@ def _parse(text: str) -> tuple[Any, str | None]:
         return _NOT_PARSED, f"not valid JSON: {shorten(str(exc), 120)}"
 
 
-def compile_json(name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None) -> Check:
+def compile_json(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``json: true``: the output must parse as JSON (surrounding whitespace allowed)."""
 
     def verdict(inp: CheckInput) -> str | None:
@@ -37,14 +37,13 @@ def compile_json(name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | No
 
 
 def compile_json_schema(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``json_schema``: the output must parse as JSON and be valid against the schema.
 
     The validator follows the schema's ``$schema`` and defaults to Draft 2020-12.
     """
-    assert spec.json_schema is not None
-    schema = spec.json_schema
+    schema = spec.argument
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema)
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 from agentrun.results import CheckResult
 
 Verdict = Callable[[CheckInput], str | None]
@@ -67,11 +67,9 @@ def _folder(case_sensitive: bool) -> Callable[[str], str]:
     return (lambda text: text) if case_sensitive else str.casefold
 
 
-def compile_contains(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_contains(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``contains``: every needle must appear in the output."""
-    needles = _needles(spec.contains, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
 
     def verdict(inp: CheckInput) -> str | None:
@@ -83,10 +81,10 @@ def compile_contains(
 
 
 def compile_contains_any(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``contains_any``: at least one needle must appear in the output."""
-    needles = _needles(spec.contains_any, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
     message = f"contains none of {_listed([shown for shown, _ in needles])}"
 
@@ -98,10 +96,10 @@ def compile_contains_any(
 
 
 def compile_not_contains(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_contains``: no needle may appear in the output."""
-    needles = _needles(spec.not_contains, spec.case_sensitive)
+    needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
 
     def verdict(inp: CheckInput) -> str | None:
@@ -116,14 +114,11 @@ def _compile_pattern(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
     return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
 
 
-def compile_regex(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_regex(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``regex``: the pattern must be found somewhere in the output."""
-    assert spec.regex is not None
-    search = _compile_pattern(spec.regex, spec.case_sensitive).search
+    search = _compile_pattern(spec.argument, spec.case_sensitive).search
     # The pattern is shown as written in the paradigm file, not as a Python literal.
-    message = f"does not match '{shorten(spec.regex)}'"
+    message = f"does not match '{shorten(spec.argument)}'"
 
     def verdict(inp: CheckInput) -> str | None:
         return None if search(inp.output) else message
@@ -132,13 +127,12 @@ def compile_regex(
 
 
 def compile_not_regex(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_regex``: the pattern must not be found anywhere in the output."""
-    assert spec.not_regex is not None
-    search = _compile_pattern(spec.not_regex, spec.case_sensitive).search
+    search = _compile_pattern(spec.argument, spec.case_sensitive).search
     # Never show the matched text: forbidden patterns usually describe secrets.
-    message = f"matches forbidden pattern '{shorten(spec.not_regex)}'"
+    message = f"matches forbidden pattern '{shorten(spec.argument)}'"
 
     def verdict(inp: CheckInput) -> str | None:
         return message if search(inp.output) else None
@@ -146,14 +140,11 @@ def compile_not_regex(
     return PredicateCheck(name, spec.severity, verdict)
 
 
-def compile_equals(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_equals(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``equals``: the output, stripped of surrounding whitespace, must equal the value."""
-    assert spec.equals is not None
     fold = _folder(spec.case_sensitive)
-    expected = fold(spec.equals)
-    shown = quote(spec.equals)
+    expected = fold(spec.argument)
+    shown = quote(spec.argument)
 
     def verdict(inp: CheckInput) -> str | None:
         found = inp.output.strip()
@@ -167,11 +158,10 @@ def _characters(count: int) -> str:
 
 
 def compile_min_length(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``min_length``: the output has at least this many characters."""
-    assert spec.min_length is not None
-    least = spec.min_length
+    least = spec.argument
 
     def verdict(inp: CheckInput) -> str | None:
         size = len(inp.output)
@@ -181,11 +171,10 @@ def compile_min_length(
 
 
 def compile_max_length(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_length``: the output has at most this many characters."""
-    assert spec.max_length is not None
-    most = spec.max_length
+    most = spec.argument
 
     def verdict(inp: CheckInput) -> str | None:
         size = len(inp.output)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck
 from agentrun.durations import format_duration
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 
 
 def compile_max_latency(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_latency``: the attempt took at most this long."""
-    assert spec.max_latency is not None
-    limit = spec.max_latency
+    limit = spec.argument
     allowed = f"at most {format_duration(limit)} allowed"
 
     def verdict(inp: CheckInput) -> str | None:

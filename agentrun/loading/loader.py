@@ -10,17 +10,20 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.positions import Position, Positions, parse_yaml
-from agentrun.loading.semantics import Finding, check_paradigm
+from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import Paradigm
 from agentrun.loading.spec_errors import translate_errors
 from agentrun.loading.template_checks import check_templates
+
+if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class LoadedParadigm:
     """Secret values interpolated from the environment; never to be printed."""
     positions: Positions
     """Where each node of the file sits, to locate errors found at run time."""
+    pattern: Pattern
+    """The registered pattern the file names."""
 
 
 def load_paradigm(
@@ -48,6 +53,7 @@ def load_paradigm(
     for_run: bool = True,
     extra_vars: Collection[str] = (),
     offline: bool = False,
+    patterns: Mapping[str, Pattern] | None = None,
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -59,6 +65,7 @@ def load_paradigm(
         extra_vars: names given with ``--var``; templates may use them as ``vars.NAME``.
         offline: the run swaps network providers for the mock (``--mock``), so their
             missing variables are warnings.
+        patterns: the patterns a file may name (default: the built-ins).
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -67,7 +74,15 @@ def load_paradigm(
         SpecError: the file cannot be read or is invalid; holds every problem found.
     """
     text = _read(path)
-    return load_text(text, path, env=env, for_run=for_run, extra_vars=extra_vars, offline=offline)
+    return load_text(
+        text,
+        path,
+        env=env,
+        for_run=for_run,
+        extra_vars=extra_vars,
+        offline=offline,
+        patterns=patterns,
+    )
 
 
 def load_text(
@@ -78,6 +93,7 @@ def load_text(
     for_run: bool = True,
     extra_vars: Collection[str] = (),
     offline: bool = False,
+    patterns: Mapping[str, Pattern] | None = None,
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -115,12 +131,13 @@ def load_text(
 
     spec: Paradigm | None = None
     try:
-        spec = Paradigm.model_validate(tree.data)
+        spec = Paradigm.model_validate(tree.data, context={"patterns": patterns})
     except ValidationError as exc:
         for pos, message in translate_errors(exc, tree.data, positions):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
-        for finding in [*check_paradigm(spec), *check_templates(spec, extra_vars)]:
+        checks = check_paradigm(spec, patterns), check_templates(spec, extra_vars, patterns)
+        for finding in [*checks[0], *checks[1]]:
             pos = _finding_position(finding, positions)
             problems.append(Problem(where, pos.line, pos.column, finding.message, finding.severity))
 
@@ -134,6 +151,7 @@ def load_text(
         warnings=tuple(problems),
         secrets=tree.secrets,
         positions=positions,
+        pattern=pattern_of(spec, patterns),
     )
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from agentrun.durations import parse_duration
+from agentrun.loading.pattern_name import PatternName
 
 Duration = Annotated[
     float,
@@ -42,7 +43,6 @@ Duration = Annotated[
 Require = Literal["all", "any", "majority"] | Annotated[int, Field(ge=1)]
 """How many agents must pass: all, any, majority, or a number."""
 
-PatternName = Literal["independent", "pipeline", "competitive"]
 BUILTIN_PROVIDER_TYPES = ("mock", "command", "python", "http", "openai", "anthropic")
 ProviderType = Literal["mock", "command", "python", "http", "openai", "anthropic"]
 
@@ -399,7 +399,7 @@ class Paradigm(StrictModel):
     description: str | None = None
     """Free text."""
     pattern: PatternName
-    """independent, pipeline or competitive."""
+    """independent, pipeline, competitive, or a registered pattern."""
     input: str = ""
     """Default input; ``--input`` and ``--input-file`` override it."""
     vars: dict[str, Any] = Field(default_factory=dict)

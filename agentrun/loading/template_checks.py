@@ -7,33 +7,42 @@ file's other problems instead of in the middle of a run.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2 import meta, nodes
 
 from agentrun.loading.positions import Loc
-from agentrun.loading.semantics import Finding, hint, provider_name_of, stage_names
+from agentrun.loading.semantics import Finding, hint, pattern_of, provider_name_of
 from agentrun.loading.spec import Paradigm
 from agentrun.templates import CONTEXT_NAMES, TemplateEngine
+
+if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern, TemplateScope
 
 _TEXT_FIELDS = ("prompt", "system", "output", "stdin")
 _LIST_FIELDS = ("outputs", "command")
 
 
-def check_templates(paradigm: Paradigm, extra_vars: Collection[str] = ()) -> list[Finding]:
+def check_templates(
+    paradigm: Paradigm,
+    extra_vars: Collection[str] = (),
+    patterns: Mapping[str, Pattern] | None = None,
+) -> list[Finding]:
     """Problems in every template of a paradigm (agents, provider entries, defaults, stages).
 
     Args:
         paradigm: the validated paradigm.
         extra_vars: variable names given on the command line.
+        patterns: the registered patterns (default: the built-ins).
 
     Returns:
         One finding per syntax error or unknown name.
     """
-    checker = _TemplateChecker(paradigm, frozenset(extra_vars))
-    with_item = _item_agents(paradigm)
+    scope = pattern_of(paradigm, patterns).template_scope(paradigm)
+    checker = _TemplateChecker(paradigm, frozenset(extra_vars), scope)
+    with_item = scope.item_agents
     for name, agent in paradigm.agents.items():
         checker.check_all(("agents", name), agent, name in with_item)
     for name, entry in paradigm.providers.items():
@@ -48,33 +57,6 @@ def check_templates(paradigm: Paradigm, extra_vars: Collection[str] = ()) -> lis
         if stage.input is not None:
             checker.check(("stages", index, "input"), stage.input, stage.for_each)
     return checker.findings
-
-
-def _item_agents(paradigm: Paradigm) -> set[str]:
-    """Agents whose templates may read ``item``: those run only within ``for_each`` stages.
-
-    A fallback stands in for its agent, so it shares the agent's context; an agent
-    reached from anywhere else would render ``item`` as an undefined name.
-    """
-    if paradigm.pattern != "pipeline":
-        return set()
-    inside: list[str] = []
-    outside = list(paradigm.fallback or ())
-    outside += [imp.judge.agent for imp in paradigm.imperatives.values() if imp.judge]
-    for stage in paradigm.stages or ():
-        (inside if stage.for_each else outside).extend(stage.agents)
-    return _reachable(paradigm, inside) - _reachable(paradigm, outside)
-
-
-def _reachable(paradigm: Paradigm, start: list[str]) -> set[str]:
-    seen: set[str] = set()
-    todo = [name for name in start if name in paradigm.agents]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo += [f for f in paradigm.agents[name].fallback or () if f in paradigm.agents]
-    return seen
 
 
 def _sources(spec: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
@@ -105,10 +87,13 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 
 class _TemplateChecker:
-    def __init__(self, paradigm: Paradigm, extra_vars: frozenset[str]) -> None:
+    def __init__(
+        self, paradigm: Paradigm, extra_vars: frozenset[str], scope: TemplateScope
+    ) -> None:
         self.paradigm = paradigm
         self.vars = set(paradigm.vars) | extra_vars
-        self.stages = stage_names(paradigm)
+        self.stages = scope.stages
+        self.names = CONTEXT_NAMES | scope.names
         self.engine = TemplateEngine()
         self.findings: list[Finding] = []
 
@@ -143,9 +128,9 @@ class _TemplateChecker:
         if node.name == "item" and not item_ok:
             message = "template uses 'item', which exists only in a for_each stage"
             self.add(loc, message, node.lineno)
-        elif node.name not in CONTEXT_NAMES:
+        elif node.name not in self.names:
             message = f"template uses undefined name {node.name!r}"
-            self.add(loc, message + hint(node.name, sorted(CONTEXT_NAMES)), node.lineno)
+            self.add(loc, message + hint(node.name, sorted(self.names)), node.lineno)
 
     def _member(self, loc: Loc, node: nodes.Getattr | nodes.Getitem, base: str) -> None:
         """Check ``agents.X``, ``stages.X`` and ``vars.X`` (or ``['X']``) against the paradigm."""
@@ -156,13 +141,14 @@ class _TemplateChecker:
         else:
             return
         line = node.lineno
+        stages = self.stages or ()
         if base == "agents" and key not in self.paradigm.agents:
             message = f"template uses unknown agent {key!r}"
             self.add(loc, message + hint(key, self.paradigm.agents), line)
-        elif base == "stages" and self.paradigm.pattern != "pipeline":
+        elif base == "stages" and self.stages is None:
             self.add(loc, "template uses stages, but only a pipeline has stages", line)
-        elif base == "stages" and key not in self.stages:
-            self.add(loc, f"template uses unknown stage {key!r}" + hint(key, self.stages), line)
+        elif base == "stages" and key not in stages:
+            self.add(loc, f"template uses unknown stage {key!r}" + hint(key, stages), line)
         elif base == "vars" and key not in self.vars:
             message = f"template uses undefined variable 'vars.{key}'"
             self.add(loc, message + hint(key, sorted(self.vars)), line)
