@@ -136,10 +136,8 @@ def load_text(
         for pos, message in translate_errors(exc, tree.data, positions):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
-        checks = check_paradigm(spec, patterns), check_templates(spec, extra_vars, patterns)
-        for finding in [*checks[0], *checks[1]]:
-            pos = _finding_position(finding, positions)
-            problems.append(Problem(where, pos.line, pos.column, finding.message, finding.severity))
+        findings = [*check_paradigm(spec, patterns), *check_templates(spec, extra_vars, patterns)]
+        problems += [_located(where, finding, positions) for finding in findings]
 
     problems = _redacted(sorted(problems, key=lambda p: (p.line, p.column)), tree.secrets)
     if spec is None or any(p.severity is Severity.ERROR for p in problems):
@@ -198,6 +196,11 @@ def _read(path: Path) -> str:
             byte = data[exc.start]
             message = f"the file is not UTF-8 text (byte 0x{byte:02x} on line {line})"
     raise SpecError([Problem(str(path), 1, 1, message)])
+
+
+def _located(where: str, finding: Finding, positions: Positions) -> Problem:
+    pos = _finding_position(finding, positions)
+    return Problem(where, pos.line, pos.column, finding.message, finding.severity)
 
 
 def _finding_position(finding: Finding, positions: Positions) -> Position:
