@@ -9,7 +9,7 @@ A distribution adds types by declaring entry points in its ``pyproject.toml``::
     word_count = "agentrun_echo:WORDS"   # a CheckDescriptor whose name is "word_count"
 
     [project.entry-points."agentrun.patterns"]
-    fan_out = "agentrun_echo:fan_out"    # any object: stored as registry.patterns["fan_out"]
+    fan_out = "agentrun_echo:fan_out"    # an object with the Pattern methods
 
 They are loaded once, when the default registry is first needed. A plugin that cannot
 be loaded stops agentrun with one line naming its distribution and entry point.
@@ -19,11 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, cast
 
 from agentrun.checks.base import CheckDescriptor
 from agentrun.errors import PluginError
 from agentrun.providers.base import ProviderDescriptor
 from agentrun.registry import Origin, Registry
+
+if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
 
 __all__ = ["GROUPS", "format_registrations", "load_plugins"]
 
@@ -69,6 +73,10 @@ def _load(registry: Registry, ep: EntryPoint) -> None:
         raise PluginError(
             f"{where}: cannot load {ep.value}: {type(exc).__name__}: {reason}"
         ) from None
+    from agentrun.patterns.base import missing_pattern_methods
+
+    if kind == "pattern" and (missing := missing_pattern_methods(obj)):
+        raise PluginError(f"{where}: not a pattern: it has no {', '.join(missing)}")
     expected = _EXPECTED.get(kind)
     if expected is not None and not isinstance(obj, expected):
         raise PluginError(f"{where}: expected a {expected.__name__}, got {type(obj).__name__}")
@@ -88,7 +96,7 @@ def _load(registry: Registry, ep: EntryPoint) -> None:
         elif kind == "check" and isinstance(obj, CheckDescriptor):
             registry.add_check(obj, origin)
         else:
-            registry.add_pattern(ep.name, obj, origin)
+            registry.add_pattern(ep.name, cast("Pattern", obj), origin)
     except ValueError as exc:
         raise PluginError(f"{where}: {exc}") from None
 

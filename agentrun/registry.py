@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
@@ -28,6 +28,9 @@ from agentrun.checks.base import CheckDescriptor
 from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import AGENT_KEYS, ENTRY_KEYS, IMPERATIVE_KEYS, SHARED_SETTINGS
 from agentrun.providers.base import ProviderDescriptor
+
+if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
 
 __all__ = [
     "BUILTIN",
@@ -75,7 +78,7 @@ class Registry:
     def __init__(self) -> None:
         self._providers: dict[str, ProviderDescriptor] = {}
         self._checks: dict[str, CheckDescriptor] = {}
-        self._patterns: dict[str, object] = {}
+        self._patterns: dict[str, Pattern] = {}
         self._origins: dict[tuple[str, str], Origin] = {}
         self._derived: dict[str, Any] = {}
         self._frozen = False
@@ -83,7 +86,7 @@ class Registry:
         """Provider types by name (read-only)."""
         self.checks: Mapping[str, CheckDescriptor] = MappingProxyType(self._checks)
         """Check types by their YAML key (read-only)."""
-        self.patterns: Mapping[str, object] = MappingProxyType(self._patterns)
+        self.patterns: Mapping[str, Pattern] = MappingProxyType(self._patterns)
         """Pattern runners by name: the built-ins and ``agentrun.patterns`` plugins."""
 
     @classmethod
@@ -138,7 +141,7 @@ class Registry:
         self._checks[descriptor.name] = descriptor
         self._registered("check", descriptor.name, origin)
 
-    def add_pattern(self, name: str, runner: object, origin: Origin = BUILTIN) -> None:
+    def add_pattern(self, name: str, runner: Pattern, origin: Origin = BUILTIN) -> None:
         """Register a pattern runner under ``name``; the engine looks patterns up here.
 
         Raises:

@@ -11,6 +11,7 @@ import pytest
 
 from agentrun.checks import Check, CheckInput, compile_check
 from agentrun.checks.judge import read_verdict
+from agentrun.graph.runtime import Imperative
 from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
 
@@ -76,8 +77,8 @@ class CallableObject:
 callable_object = CallableObject()
 
 
-def imperative(**fields: Any) -> ImperativeSpec:
-    return ImperativeSpec.model_validate(fields)
+def imperative(**fields: Any) -> Imperative:
+    return Imperative.from_spec("imperative", ImperativeSpec.model_validate(fields))
 
 
 def check_input(output: str, duration_s: float = 0.0, **context: Any) -> CheckInput:

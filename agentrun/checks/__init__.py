@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from agentrun.checks import function, judge, structured, text, timing
 from agentrun.checks.base import Check, CheckCompiler, CheckDescriptor, CheckInput, JudgeRunner
-from agentrun.loading.spec import ImperativeSpec
 
 if TYPE_CHECKING:
+    from agentrun.graph.runtime import Imperative
     from agentrun.registry import Registry
 
 __all__ = [
@@ -46,7 +46,7 @@ BUILTIN_CHECKS: tuple[CheckDescriptor, ...] = (
 
 def compile_check(
     name: str,
-    spec: ImperativeSpec,
+    spec: Imperative,
     *,
     run_judge: JudgeRunner | None = None,
     registry: Registry | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from agentrun.results import CheckResult
 
 if TYPE_CHECKING:
-    from agentrun.loading.spec import ImperativeSpec
+    from agentrun.graph.runtime import Imperative
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +40,7 @@ JudgeRunner = Callable[[str, str, CheckInput], Awaitable[tuple[bool, str]]]
 class CheckCompiler(Protocol):
     """Builds the check of one imperative; does all per-imperative work up front."""
 
-    def __call__(
-        self, name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None
-    ) -> Check: ...
+    def __call__(self, name: str, spec: Imperative, *, run_judge: JudgeRunner | None) -> Check: ...
 
 
 @dataclass(frozen=True, slots=True)

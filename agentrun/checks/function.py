@@ -19,8 +19,8 @@ from agentrun.callables import (
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
+from agentrun.graph.runtime import Imperative
 from agentrun.loading.model_base import check_callable
-from agentrun.loading.spec import ImperativeSpec
 from agentrun.results import CheckResult
 
 _REASON_LIMIT = 200
@@ -137,9 +137,7 @@ class FunctionCheck:
         return self._fail(reason)
 
 
-def compile_python(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_python(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``python``: ``package.module:function`` returning a bool or ``(bool, reason)``.
 
     The function is called as ``fn(output)``, or ``fn(output, context)`` when it

@@ -8,7 +8,8 @@ import math
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
 from agentrun.durations import format_duration
-from agentrun.loading.spec import ImperativeSpec, Judge
+from agentrun.graph.runtime import Imperative
+from agentrun.loading.spec import Judge
 from agentrun.results import CheckResult
 
 _MESSAGE_LIMIT = 160
@@ -107,9 +108,7 @@ class JudgeCheck:
         return self._result(passed, message or f"{who} gave an empty reply")
 
 
-def compile_judge(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_judge(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``judge``: the judge agent's reply must begin with PASS.
 
     Raises:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator
 
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck, shorten
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 
 _NOT_PARSED = object()
 
@@ -28,7 +28,7 @@ def _parse(text: str) -> tuple[Any, str | None]:
         return _NOT_PARSED, f"not valid JSON: {shorten(str(exc), 120)}"
 
 
-def compile_json(name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None) -> Check:
+def compile_json(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``json: true``: the output must parse as JSON (surrounding whitespace allowed)."""
 
     def verdict(inp: CheckInput) -> str | None:
@@ -38,7 +38,7 @@ def compile_json(name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | No
 
 
 def compile_json_schema(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``json_schema``: the output must parse as JSON and be valid against the schema.
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
-from agentrun.loading.spec import ImperativeSpec
+from agentrun.graph.runtime import Imperative
 from agentrun.results import CheckResult
 
 Verdict = Callable[[CheckInput], str | None]
@@ -70,9 +70,7 @@ def _folder(case_sensitive: bool) -> Callable[[str], str]:
     return (lambda text: text) if case_sensitive else str.casefold
 
 
-def compile_contains(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_contains(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``contains``: every needle must appear in the output."""
     needles = _needles(spec.argument, spec.case_sensitive)
     fold = _folder(spec.case_sensitive)
@@ -86,7 +84,7 @@ def compile_contains(
 
 
 def compile_contains_any(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``contains_any``: at least one needle must appear in the output."""
     needles = _needles(spec.argument, spec.case_sensitive)
@@ -101,7 +99,7 @@ def compile_contains_any(
 
 
 def compile_not_contains(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_contains``: no needle may appear in the output."""
     needles = _needles(spec.argument, spec.case_sensitive)
@@ -119,9 +117,7 @@ def _compile_pattern(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
     return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
 
 
-def compile_regex(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_regex(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``regex``: the pattern must be found somewhere in the output."""
     pattern: str = spec.argument
     search = _compile_pattern(pattern, spec.case_sensitive).search
@@ -135,7 +131,7 @@ def compile_regex(
 
 
 def compile_not_regex(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``not_regex``: the pattern must not be found anywhere in the output."""
     pattern: str = spec.argument
@@ -149,9 +145,7 @@ def compile_not_regex(
     return PredicateCheck(name, spec.severity, verdict)
 
 
-def compile_equals(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
-) -> Check:
+def compile_equals(name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None) -> Check:
     """``equals``: the output, stripped of surrounding whitespace, must equal the value."""
     equals: str = spec.argument
     fold = _folder(spec.case_sensitive)
@@ -170,7 +164,7 @@ def _characters(count: int) -> str:
 
 
 def compile_min_length(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``min_length``: the output has at least this many characters."""
     least: int = spec.argument
@@ -183,7 +177,7 @@ def compile_min_length(
 
 
 def compile_max_length(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_length``: the output has at most this many characters."""
     most: int = spec.argument

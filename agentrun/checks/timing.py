@@ -5,12 +5,12 @@ from __future__ import annotations
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import PredicateCheck
 from agentrun.durations import format_duration
+from agentrun.graph.runtime import Imperative
 from agentrun.loading.model_base import Duration
-from agentrun.loading.spec import ImperativeSpec
 
 
 def compile_max_latency(
-    name: str, spec: ImperativeSpec, *, run_judge: JudgeRunner | None = None
+    name: str, spec: Imperative, *, run_judge: JudgeRunner | None = None
 ) -> Check:
     """``max_latency``: the attempt took at most this long."""
     limit: float = spec.argument

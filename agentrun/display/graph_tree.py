@@ -1,7 +1,7 @@
 """The compiled task graph as a Rich tree (``agentrun graph --format tree``).
 
 It shows the same things as :func:`agentrun.graph.describe.describe_graph`:
-stages (or the racers), each agent with its provider and time budget, its
+each group of the pattern (stages, racers), each agent with its provider and time budget, its
 imperatives, the judges those imperatives call, its fallback chain, and the
 pattern-level fallbacks.
 """
@@ -13,28 +13,16 @@ from rich.tree import Tree
 
 from agentrun.durations import format_duration
 from agentrun.graph.compiled import TaskGraph
-from agentrun.graph.describe import (
-    budget_text,
-    group_label,
-    imperative_text,
-    stage_text,
-    title_text,
-)
+from agentrun.graph.describe import budget_text, imperative_text, title_text
 
 
 def graph_tree(graph: TaskGraph) -> Tree:
-    """The graph as a Rich tree: stages or racers, then agents with their rails."""
+    """The graph as a Rich tree: the pattern's groups, then agents with their rails."""
     tree = Tree(Text(title_text(graph), style="bold"), guide_style="grey50")
-    if graph.pattern == "pipeline":
-        for stage in graph.stages:
-            branch = tree.add(
-                Text.assemble(("stage ", "bold"), (stage.name, "bold"), f" ({stage_text(stage)})")
-            )
-            for name in stage.agents:
-                _agent_branch(branch, graph, name, set())
-    else:
-        branch = tree.add(Text(f"{group_label(graph)} (all at once)", style="bold"))
-        for name in graph.run:
+    for group in graph.strategy.layout(graph).groups:
+        detail = f" ({group.detail})" if group.detail else ""
+        branch = tree.add(Text.assemble((group.title, "bold"), detail))
+        for name in group.agents:
             _agent_branch(branch, graph, name, set())
     if graph.fallback:
         rescue = tree.add(Text("if the pattern fails, try in order", style="bold"))

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, replace
 
-from agentrun.loading.spec import Backoff
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Wait between attempts: ``min(max, initial * multiplier ** (n - 1))``, jittered."""
+
+    initial: float = 0.5
+    max: float = 8.0
+    multiplier: float = 2.0
+    jitter: bool = True
 
 
-def compute_backoff(retry: int, policy: Backoff, rng: random.Random | None = None) -> float:
+def compute_backoff(retry: int, policy: BackoffPolicy, rng: random.Random | None = None) -> float:
     """Seconds to wait before retry number ``retry`` (1 for the first retry).
 
     ``base = min(max, initial * multiplier ** (retry - 1))``; with jitter the wait is
@@ -23,9 +32,7 @@ def compute_backoff(retry: int, policy: Backoff, rng: random.Random | None = Non
     return base
 
 
-def worst_case_waits(retries: int, policy: Backoff) -> float:
+def worst_case_waits(retries: int, policy: BackoffPolicy) -> float:
     """The longest total of the waits before ``retries`` retries."""
-    return sum(
-        compute_backoff(n, policy.model_copy(update={"jitter": False}))
-        for n in range(1, retries + 1)
-    )
+    steady = replace(policy, jitter=False)
+    return sum(compute_backoff(n, steady) for n in range(1, retries + 1))

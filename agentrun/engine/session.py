@@ -20,9 +20,7 @@ from agentrun.events.recorder import RunRecorder
 from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import TaskGraph
 from agentrun.identity import InstanceId, identity_of
-from agentrun.loading.spec import parse_rate
-from agentrun.patterns import PATTERNS, PatternOutcome
-from agentrun.patterns.pipeline import planned_instances
+from agentrun.patterns import PatternOutcome
 from agentrun.providers import open_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
 from agentrun.results import RunResult, RunStatus
@@ -75,19 +73,19 @@ async def _execute(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> R
         _open_clients(graph, templates, sessions, clients)
         ctx.limiters = _limiters(ctx)
         judge = _judge_runner(ctx)
-        for name, spec in graph.imperatives.items():
-            checks[name] = compile_check(name, spec, run_judge=judge, registry=graph.registry)
+        for name, imperative in graph.imperatives.items():
+            checks[name] = compile_check(name, imperative, run_judge=judge, registry=graph.registry)
         ctx.emit(
             RunStarted,
             paradigm=graph.paradigm,
             pattern=graph.pattern,
-            agents=_planned(graph),
+            agents=graph.strategy.planned(graph),
             stages=tuple(stage.name for stage in graph.stages),
         )
         outer = None
         if graph.deadline is not None:
             outer = Limit(ctx.now() + graph.deadline, "deadline", graph.deadline)
-        outcome = await PATTERNS[graph.pattern](ctx, outer)
+        outcome = await graph.strategy.run(ctx, outer)
         if not outcome.passed:
             rescued_by = await _rescue(ctx, outcome)
     except asyncio.CancelledError:
@@ -111,7 +109,8 @@ def _open_clients(
     for node in graph.agents.values():
         session = sessions.get(node.provider)
         if session is None:
-            entry = graph.providers.get(node.provider) if node.provider_type != "mock" else None
+            named = graph.providers.get(node.provider) if node.provider_type != "mock" else None
+            entry = named.entry if named is not None else None
             session = sessions[node.provider] = open_session(
                 node.provider_type, entry, graph.registry
             )
@@ -137,12 +136,12 @@ def _limiters(ctx: RunContext) -> dict[str, ProviderLimiter]:
     network = graph.registry.network_types
     for node in graph.agents.values():
         entry = graph.providers.get(node.provider)
-        limited = entry is not None and (entry.max_concurrency or entry.rate_limit)
+        limited = entry is not None and (entry.max_concurrency or entry.rate_per_second)
         if not limited and node.provider_type not in network:
             continue
         limiter = by_provider.get(node.provider)
         if limiter is None:
-            rate = parse_rate(entry.rate_limit) if entry and entry.rate_limit else None
+            rate = entry.rate_per_second if entry else None
 
             def changed(limit: int | None, provider: str = node.provider) -> None:
                 ctx.emit(LimitChanged, provider=provider, limit=limit)
@@ -179,13 +178,6 @@ async def _rescue(ctx: RunContext, outcome: PatternOutcome) -> str | None:
         if result.succeeded:
             return name
     return None
-
-
-def _planned(graph: TaskGraph) -> tuple[InstanceId, ...]:
-    if graph.pattern == "pipeline":
-        labels = planned_instances(graph.stages)
-        return tuple(labels[(stage.name, name)] for stage in graph.stages for name in stage.agents)
-    return tuple(InstanceId.of(name) for name in graph.run)
 
 
 def _result(

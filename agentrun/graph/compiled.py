@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentrun.engine.retry import worst_case_waits
+from agentrun.engine.retry import BackoffPolicy, worst_case_waits
+from agentrun.graph.runtime import Imperative, ProviderNode
 from agentrun.loading.loader import LoadedParadigm
-from agentrun.loading.semantics import judge_names, provider_name_of, provider_type_of, run_agents
-from agentrun.loading.spec import (
-    AgentSpec,
-    Backoff,
-    ImperativeSpec,
-    Paradigm,
-    ProviderEntry,
-    Require,
-)
+from agentrun.loading.semantics import judge_names, provider_name_of, provider_type_of
+from agentrun.loading.spec import AgentSpec, Paradigm, Require
 from agentrun.registry import Registry, default_registry
+
+if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
 
 DEFAULT_TIMEOUT = 60.0
 """Time limit of one attempt when neither the agent nor ``defaults`` sets one."""
@@ -42,7 +39,7 @@ class AgentNode:
     timeout: float
     total_timeout: float
     retries: int
-    backoff: Backoff
+    backoff: BackoffPolicy
     imperatives: tuple[str, ...]
     fallback: tuple[str, ...]
     fields: Mapping[str, Any]
@@ -70,21 +67,26 @@ class TaskGraph:
 
     paradigm: str
     pattern: str
+    """The pattern's registered name."""
+    strategy: Pattern
+    """The pattern object: it plans, budgets, lays out and runs the graph."""
     agents: Mapping[str, AgentNode]
     run: tuple[str, ...]
-    """Agents that race or run side by side (independent, competitive)."""
+    """Agents the pattern starts together (side by side, racing)."""
     stages: tuple[StageNode, ...]
     require: Require
     deadline: float | None
     fallback: tuple[str, ...]
-    imperatives: Mapping[str, ImperativeSpec]
-    providers: Mapping[str, ProviderEntry]
+    imperatives: Mapping[str, Imperative]
+    providers: Mapping[str, ProviderNode]
     input: str
     vars: Mapping[str, Any]
     base_dir: Path
     secrets: frozenset[str] = field(default_factory=frozenset)
     registry: Registry = field(default_factory=default_registry)
-    """The provider and check types the engine opens and compiles."""
+    """The provider, check and pattern types the engine opens and compiles."""
+    settings: Any = None
+    """The pattern's own compiled settings, if it has any."""
 
     def judges_of(self, agent: str) -> tuple[str, ...]:
         """Judge agents the agent's imperatives call."""
@@ -108,13 +110,7 @@ class TaskGraph:
 
     def worst_case_total(self) -> float:
         """Longest the whole pattern can take, pattern-level fallbacks included."""
-        if self.pattern == "pipeline":
-            total = 0.0
-            for stage in self.stages:
-                longest = max(self.worst_case(name) for name in stage.agents)
-                total += min(longest, stage.timeout if stage.timeout is not None else math.inf)
-        else:
-            total = max(self.worst_case(name) for name in self.run)
+        total = self.strategy.worst_case(self)
         if self.deadline is not None:
             total = min(total, self.deadline)
         return total + sum(self.worst_case(name) for name in self.fallback)
@@ -143,42 +139,25 @@ def compile_graph(
         name: _agent_node(name, agent, spec, loaded.registry, mock=mock, is_judge=name in judges)
         for name, agent in spec.agents.items()
     }
-    stages = tuple(
-        StageNode(
-            name=stage.name or f"stage{index}",
-            agents=tuple(stage.agents),
-            input=stage.input,
-            require=stage.require,
-            timeout=stage.timeout,
-            for_each=stage.for_each,
-        )
-        for index, stage in enumerate(spec.stages or (), start=1)
-    )
-    winner_checks = tuple(spec.winner.imperatives) if spec.winner else ()
-    racers = tuple(run_agents(spec)) if spec.pattern != "pipeline" else ()
-    if winner_checks:
-        # A competitive winner must also pass `winner.imperatives`: giving them to every
-        # racer makes a racer that breaks them retry and fall back like any violation.
-        for name in racers:
-            node = agents[name]
-            extra = tuple(c for c in winner_checks if c not in node.imperatives)
-            agents[name] = replace(node, imperatives=node.imperatives + extra)
+    shape = loaded.pattern.compile(spec, agents)
     return TaskGraph(
         paradigm=loaded.name,
         pattern=spec.pattern,
-        agents=agents,
-        run=racers,
-        stages=stages,
+        strategy=loaded.pattern,
+        agents=shape.agents,
+        run=shape.run,
+        stages=shape.stages,
         require=spec.require,
         deadline=deadline if deadline is not None else spec.deadline,
         fallback=tuple(spec.fallback or ()),
-        imperatives=dict(spec.imperatives),
-        providers=dict(spec.providers),
+        imperatives={name: Imperative.from_spec(name, i) for name, i in spec.imperatives.items()},
+        providers={name: ProviderNode.from_entry(name, e) for name, e in spec.providers.items()},
         input=spec.input if input_text is None else input_text,
         vars={**spec.vars, **(variables or {})},
         base_dir=loaded.path.resolve().parent,
         secrets=loaded.secrets,
         registry=loaded.registry,
+        settings=shape.settings,
     )
 
 
@@ -216,6 +195,11 @@ def _agent_node(
     total = pick("total_timeout")
     retries = pick("retries")
     backoff = pick("backoff")
+    policy = (
+        BackoffPolicy(backoff.initial, backoff.max, backoff.multiplier, backoff.jitter)
+        if backoff
+        else BackoffPolicy()
+    )
     return AgentNode(
         name=name,
         provider=provider,
@@ -225,7 +209,7 @@ def _agent_node(
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         total_timeout=math.inf if total is None else total,
         retries=0 if retries is None else retries,
-        backoff=backoff or Backoff(),
+        backoff=policy,
         imperatives=tuple(imperatives),
         fallback=tuple(agent.fallback or ()),
         fields=fields,

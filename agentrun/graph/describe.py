@@ -1,6 +1,6 @@
 """``agentrun graph``: the compiled task graph as indented text with worst-case times.
 
-The phrases built here (a pattern's rails, a stage's rules, an agent's budget)
+The phrases built here (the title's rails, a group's heading, an agent's budget)
 are shared with the tree and Mermaid drawings in :mod:`agentrun.graph.mermaid` and
 :mod:`agentrun.display.graph_tree`.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from agentrun.durations import format_duration
-from agentrun.graph.compiled import StageNode, TaskGraph
+from agentrun.graph.compiled import TaskGraph
+from agentrun.patterns.base import LayoutGroup
 
 GRAPH_FORMATS = ("text", "tree", "mermaid")
 """What ``agentrun graph --format`` accepts."""
@@ -19,14 +20,9 @@ GRAPH_FORMATS = ("text", "tree", "mermaid")
 def describe_graph(graph: TaskGraph) -> str:
     """Stages, agents, fallbacks, judges, imperatives and each agent's worst-case time."""
     lines = [title_text(graph)]
-    if graph.pattern == "pipeline":
-        for stage in graph.stages:
-            lines.append(f"stage {stage.name} ({stage_text(stage)})")
-            for name in stage.agents:
-                lines += _agent_lines(graph, name, "  ")
-    else:
-        lines.append(f"{group_label(graph)} (all at once)")
-        for name in graph.run:
+    for group in graph.strategy.layout(graph).groups:
+        lines.append(group_heading(group))
+        for name in group.agents:
             lines += _agent_lines(graph, name, "  ")
     if graph.fallback:
         lines.append("if the pattern fails, try in order:")
@@ -40,27 +36,16 @@ def title_text(graph: TaskGraph) -> str:
     rails = [graph.pattern]
     if graph.deadline is not None:
         rails.append(f"deadline {format_duration(graph.deadline)}")
-    if graph.pattern == "independent":
-        rails.append(f"require {graph.require}")
+    rails += graph.strategy.layout(graph).rails
     return (
         f"{graph.paradigm}: {', '.join(rails)}; "
         f"worst case {format_duration(graph.worst_case_total())}"
     )
 
 
-def group_label(graph: TaskGraph) -> str:
-    """What the agents of a non-pipeline pattern are called: racers or agents."""
-    return "racers" if graph.pattern == "competitive" else "agents"
-
-
-def stage_text(stage: StageNode) -> str:
-    """``require all, for_each over the previous outputs, timeout 10s``."""
-    extra = [f"require {stage.require}"]
-    if stage.for_each:
-        extra.append("for_each over the previous outputs")
-    if stage.timeout is not None:
-        extra.append(f"timeout {format_duration(stage.timeout)}")
-    return ", ".join(extra)
+def group_heading(group: LayoutGroup) -> str:
+    """``stage draft (require all)`` or ``racers (all at once)``."""
+    return f"{group.title} ({group.detail})" if group.detail else group.title
 
 
 def budget_text(graph: TaskGraph, name: str) -> str:
@@ -98,9 +83,9 @@ def _agent_lines(graph: TaskGraph, name: str, indent: str) -> list[str]:
 
 def imperative_text(graph: TaskGraph, name: str) -> str:
     """``cites_sources (contains_any)``, with ``, warning`` for a warning-only imperative."""
-    spec = graph.imperatives[name]
-    kind = spec.check
-    if spec.judge is not None:
-        kind = f"judge {spec.judge.agent}"
-    warning = ", warning" if spec.severity == "warning" else ""
+    imperative = graph.imperatives[name]
+    kind = imperative.check
+    if imperative.judge is not None:
+        kind = f"judge {imperative.judge.agent}"
+    warning = ", warning" if imperative.severity == "warning" else ""
     return f"{name} ({kind}{warning})"

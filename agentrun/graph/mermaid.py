@@ -1,6 +1,6 @@
 """The compiled task graph as a Mermaid flowchart (``agentrun graph --format mermaid``).
 
-Stage subgraphs (or the racers), agents with their budget and imperatives,
+A subgraph per group of the pattern (stages, racers), agents with their budget and imperatives,
 fallback edges (dashed), judge edges (thick) and the pattern-level fallbacks.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from agentrun.durations import format_duration
 from agentrun.graph.compiled import TaskGraph
-from agentrun.graph.describe import budget_text, group_label, stage_text, title_text
+from agentrun.graph.describe import budget_text, title_text
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_]")
 
@@ -76,14 +76,10 @@ def graph_mermaid(graph: TaskGraph) -> str:
     chart = _Mermaid(graph)
     chart.lines += ["flowchart TD", f"  %% {_comment(title_text(graph))}"]
     chart.lines.append('  input(["input"])')
-    groups: list[tuple[str, str, tuple[str, ...]]] = []
-    if graph.pattern == "pipeline":
-        for stage in graph.stages:
-            label = f"stage {stage.name} · {stage_text(stage)}"
-            groups.append((chart.node_id("stage", stage.name), label, stage.agents))
-    else:
-        label = f"{group_label(graph)} (all at once) · {_rule(graph)}"
-        groups.append((chart.node_id("group", group_label(graph)), label, graph.run))
+    groups = [
+        (chart.node_id(group.kind, group.key), f"{group.title} · {group.rule}", group.agents)
+        for group in graph.strategy.layout(graph).groups
+    ]
     members: list[tuple[str, str]] = []
     for group_id, label, agents in groups:
         chart.lines.append(f'  subgraph {group_id}["{_label(label)}"]')
@@ -126,12 +122,6 @@ def graph_mermaid(graph: TaskGraph) -> str:
         *(f"  class {chart.node_id('helper', name)} helper" for name in sorted(drawn)),
     ]
     return "\n".join(chart.lines)
-
-
-def _rule(graph: TaskGraph) -> str:
-    if graph.pattern == "competitive":
-        return "first valid output wins"
-    return f"require {graph.require}"
 
 
 def _label(text: str) -> str:

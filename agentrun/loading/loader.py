@@ -18,12 +18,13 @@ from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
 from agentrun.loading.positions import Position, Positions, parse_yaml
-from agentrun.loading.semantics import Finding, check_paradigm
+from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
 from agentrun.loading.spec_errors import translate_errors
 from agentrun.loading.template_checks import check_templates
 
 if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
     from agentrun.registry import Registry
 
 
@@ -45,6 +46,8 @@ class LoadedParadigm:
     """Where each node of the file sits, to locate errors found at run time."""
     registry: Registry
     """The provider and check types the file was validated against."""
+    pattern: Pattern
+    """The registered pattern the file names."""
 
 
 def load_paradigm(
@@ -55,6 +58,7 @@ def load_paradigm(
     extra_vars: Collection[str] = (),
     offline: bool = False,
     registry: Registry | None = None,
+    patterns: Mapping[str, Pattern] | None = None,
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -67,6 +71,7 @@ def load_paradigm(
         offline: the run swaps network providers for the mock (``--mock``), so their
             missing variables are warnings.
         registry: the provider and check types (default: built-ins and plugins).
+        patterns: the patterns a file may name (default: the built-ins).
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -83,6 +88,7 @@ def load_paradigm(
         extra_vars=extra_vars,
         offline=offline,
         registry=registry,
+        patterns=patterns,
     )
 
 
@@ -95,6 +101,7 @@ def load_text(
     extra_vars: Collection[str] = (),
     offline: bool = False,
     registry: Registry | None = None,
+    patterns: Mapping[str, Pattern] | None = None,
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -103,6 +110,8 @@ def load_text(
     """
     where = str(path)
     registry = or_default(registry)
+    if patterns is None:
+        patterns = registry.patterns
     parsed = parse_yaml(text)
     positions = parsed.positions
     problems = [Problem(where, pos.line, pos.column, msg) for pos, msg in parsed.problems]
@@ -133,15 +142,17 @@ def load_text(
 
     spec: Paradigm | None = None
     try:
-        spec = Paradigm.model_validate(tree.data, context={"registry": registry})
+        context = {"registry": registry, "patterns": patterns}
+        spec = Paradigm.model_validate(tree.data, context=context)
     except ValidationError as exc:
         for pos, message in translate_errors(exc, tree.data, positions, registry):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
-        findings = [*check_paradigm(spec, registry), *check_templates(spec, extra_vars, registry)]
-        for finding in findings:
-            pos = _finding_position(finding, positions)
-            problems.append(Problem(where, pos.line, pos.column, finding.message, finding.severity))
+        findings = [
+            *check_paradigm(spec, registry, patterns),
+            *check_templates(spec, extra_vars, registry, patterns),
+        ]
+        problems += [_located(where, finding, positions) for finding in findings]
 
     problems = _redacted(sorted(problems, key=lambda p: (p.line, p.column)), tree.secrets)
     if spec is None or any(p.severity is Severity.ERROR for p in problems):
@@ -154,6 +165,7 @@ def load_text(
         secrets=tree.secrets,
         positions=positions,
         registry=registry,
+        pattern=pattern_of(spec, patterns),
     )
 
 
@@ -200,6 +212,11 @@ def _read(path: Path) -> str:
             byte = data[exc.start]
             message = f"the file is not UTF-8 text (byte 0x{byte:02x} on line {line})"
     raise SpecError([Problem(str(path), 1, 1, message)])
+
+
+def _located(where: str, finding: Finding, positions: Positions) -> Problem:
+    pos = _finding_position(finding, positions)
+    return Problem(where, pos.line, pos.column, finding.message, finding.severity)
 
 
 def _finding_position(finding: Finding, positions: Positions) -> Position:

@@ -7,7 +7,7 @@ finding by ``loc``; the loader turns a ``loc`` into a line and column.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from agentrun.loading.positions import Loc
 from agentrun.loading.spec import SHARED_SETTINGS, AgentSpec, Paradigm, ProviderEntry
 
 if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern
     from agentrun.registry import Registry
 
 _LISTED_NAMES = 8
@@ -70,22 +71,34 @@ def provider_type_of(
     return name if name in or_default(registry).providers else None
 
 
-def run_agents(paradigm: Paradigm) -> list[str]:
-    """The agents a pattern starts, in order, each once.
+def pattern_of(paradigm: Paradigm, patterns: Mapping[str, Pattern] | None = None) -> Pattern:
+    """The pattern object of a paradigm, from ``patterns`` (default: the built-ins)."""
+    if patterns is None:
+        # Imported here: the patterns import the engine, which imports this package.
+        from agentrun.patterns import PATTERNS
 
-    A pipeline runs the agents of its stages. Otherwise ``run`` if given, else every
-    agent that is not only a fallback or a judge.
-    """
-    if paradigm.pattern == "pipeline":
-        names = (name for stage in paradigm.stages or () for name in stage.agents)
-        return list(dict.fromkeys(names))
+        patterns = PATTERNS
+    return patterns[paradigm.pattern]
+
+
+def run_agents(paradigm: Paradigm, patterns: Mapping[str, Pattern] | None = None) -> list[str]:
+    """The agents a pattern starts, in order, each once (its pattern decides)."""
+    return pattern_of(paradigm, patterns).run_agents(paradigm)
+
+
+def default_run_agents(paradigm: Paradigm) -> list[str]:
+    """``run`` if given, else every agent that is not only a fallback or a judge."""
     if paradigm.run is not None:
         return list(dict.fromkeys(paradigm.run))
     helpers = _fallback_names(paradigm) | judge_names(paradigm)
     return [name for name in paradigm.agents if name not in helpers]
 
 
-def check_paradigm(paradigm: Paradigm, registry: Registry | None = None) -> list[Finding]:
+def check_paradigm(
+    paradigm: Paradigm,
+    registry: Registry | None = None,
+    patterns: Mapping[str, Pattern] | None = None,
+) -> list[Finding]:
     """The semantic problems of a paradigm whose shape is already valid (templates aside).
 
     Templates are checked by :func:`agentrun.loading.template_checks.check_templates`.
@@ -93,18 +106,21 @@ def check_paradigm(paradigm: Paradigm, registry: Registry | None = None) -> list
     Args:
         paradigm: the validated paradigm.
         registry: the provider types it may use (default: the default registry).
+        patterns: the registered patterns (default: the registry's).
 
     Returns:
         The findings, errors and warnings, each once.
     """
-    checker = _Checker(paradigm, or_default(registry))
+    registry = or_default(registry)
+    pattern = pattern_of(paradigm, registry.patterns if patterns is None else patterns)
+    checker = _Checker(paradigm, registry, pattern)
     for loc, message in bad_names(paradigm):
         checker.error(loc, message, at_key=len(loc) == 2)
     checker.providers()
     checker.references()
     checker.fallback_cycles()
     checker.judge_cycles()
-    checker.pattern()
+    pattern.check(paradigm, checker)
     checker.unused()
     return list(dict.fromkeys(checker.findings))
 
@@ -134,24 +150,58 @@ def judge_names(paradigm: Paradigm) -> set[str]:
     return {imp.judge.agent for imp in paradigm.imperatives.values() if imp.judge is not None}
 
 
+def reachable(paradigm: Paradigm, start: list[str]) -> set[str]:
+    """The agents of ``start`` and every agent their fallback chains reach."""
+    seen: set[str] = set()
+    todo = [name for name in start if name in paradigm.agents]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += [f for f in paradigm.agents[name].fallback or () if f in paradigm.agents]
+    return seen
+
+
 def stage_names(paradigm: Paradigm) -> list[str]:
     """The name of each stage of a pipeline, in order (default ``stage1``, ``stage2``, ...)."""
     return [stage.name or f"stage{i}" for i, stage in enumerate(paradigm.stages or (), 1)]
 
 
-class _Checker:
-    """Runs the checks of :func:`check_paradigm`, collecting findings."""
+class Findings:
+    """Collects findings; the paradigm-wide checks and each pattern's rules add to it."""
 
-    def __init__(self, paradigm: Paradigm, registry: Registry) -> None:
-        self.p = paradigm
-        self.registry = registry
+    def __init__(self) -> None:
         self.findings: list[Finding] = []
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
+        """Add an error at ``loc`` (at its key when ``at_key``)."""
         self.findings.append(Finding(loc, message, at_key=at_key))
 
     def warn(self, loc: Loc, message: str) -> None:
+        """Add a warning at the key holding ``loc``."""
         self.findings.append(Finding(loc, message, at_key=True, severity=Severity.WARNING))
+
+    def duplicates(self, loc: Loc, names: list[str], where: str) -> None:
+        """An error for each agent of the list at ``loc`` listed a second time."""
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.error((*loc, index), f"agent {name!r} is listed twice {where}")
+
+    def require_fits(self, loc: Loc, require: object, count: int, which: str) -> None:
+        """An error when the ``require`` at ``loc`` asks for more than ``count`` agents."""
+        if isinstance(require, int) and require > count:
+            agents = "agent" if count == 1 else "agents"
+            self.error(loc, f"require: {require} is more than the {count} {agents} {which}")
+
+
+class _Checker(Findings):
+    """Runs the checks of :func:`check_paradigm`, collecting findings."""
+
+    def __init__(self, paradigm: Paradigm, registry: Registry, pattern: Pattern) -> None:
+        super().__init__()
+        self.p = paradigm
+        self.registry = registry
+        self.pattern = pattern
 
     def providers(self) -> None:
         types = self.registry.providers
@@ -285,67 +335,9 @@ class _Checker:
             loc = ("imperatives", imperative, "judge", "agent")
             self.error(loc, "judge cycle: " + " -> ".join((*cycle, cycle[0])))
 
-    def pattern(self) -> None:
-        p = self.p
-        if p.pattern == "pipeline":
-            if p.stages is None:
-                self.error(("pattern",), "a pipeline needs stages: (a list of {name, agents})")
-            elif not p.stages:
-                self.error(("stages",), "stages: a pipeline needs at least one stage", at_key=True)
-            if p.run is not None:
-                message = "run: a pipeline runs the agents of its stages; remove run"
-                self.error(("run",), message, at_key=True)
-            if "require" in p.model_fields_set:
-                message = "require: a pipeline has no top-level require; set require on a stage"
-                self.error(("require",), message, at_key=True)
-            self._stages()
-        else:
-            if p.stages is not None:
-                message = f"stages: only a pipeline has stages; pattern is {p.pattern!r}"
-                self.error(("stages",), message, at_key=True)
-            self._duplicates(("run",), p.run or [], "in run")
-            running = run_agents(p)
-            if not running:
-                loc: Loc = ("run",) if p.run is not None else ("agents",)
-                self.error(loc, "no agent runs: list the agents to run under run:", at_key=True)
-            else:
-                self._require(("require",), p.require, len(running), "that run")
-        if p.winner is not None and p.pattern != "competitive":
-            message = f"winner: only a competitive pattern has a winner; pattern is {p.pattern!r}"
-            self.error(("winner",), message, at_key=True)
-
-    def _stages(self) -> None:
-        stages = self.p.stages or []
-        first_use: dict[str, int] = {}
-        for index, (stage, name) in enumerate(zip(stages, stage_names(self.p), strict=True)):
-            loc: Loc = ("stages", index)
-            if name in first_use:
-                first = first_use[name]
-                how = "" if stages[first].name else " by default"
-                where = (*loc, "name") if stage.name else loc
-                self.error(where, f"duplicate stage name {name!r} (stage {first + 1} has it{how})")
-            first_use.setdefault(name, index)
-            if stage.for_each and index == 0:
-                message = "for_each: the first stage has no previous stage to take items from"
-                self.error((*loc, "for_each"), message, at_key=True)
-            self._duplicates((*loc, "agents"), stage.agents, "in this stage")
-            if not stage.for_each:  # for_each multiplies the runs: any count may be right
-                count = len(set(stage.agents))
-                self._require((*loc, "require"), stage.require, count, "of this stage")
-
-    def _duplicates(self, loc: Loc, names: list[str], where: str) -> None:
-        for index, name in enumerate(names):
-            if name in names[:index]:
-                self.error((*loc, index), f"agent {name!r} is listed twice {where}")
-
-    def _require(self, loc: Loc, require: object, count: int, which: str) -> None:
-        if isinstance(require, int) and require > count:
-            agents = "agent" if count == 1 else "agents"
-            self.error(loc, f"require: {require} is more than the {count} {agents} {which}")
-
     def unused(self) -> None:
         p = self.p
-        used = set(run_agents(p)) | _fallback_names(p) | judge_names(p)
+        used = set(self.pattern.run_agents(p)) | _fallback_names(p) | judge_names(p)
         for name in p.agents:
             if name not in used:
                 self.warn(("agents", name), f"agent {name!r} is never used")

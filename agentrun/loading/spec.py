@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from agentrun.loading.model_base import Duration, OpenModel, StrictModel, registry_of
+from agentrun.loading.pattern_name import PatternName
 
 if TYPE_CHECKING:
     from agentrun.registry import Registry
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 Require = Literal["all", "any", "majority"] | Annotated[int, Field(ge=1)]
 """How many agents must pass: all, any, majority, or a number."""
 
-PatternName = Literal["independent", "pipeline", "competitive"]
 
 FieldsModel = type[BaseModel]
 """A provider type's fields model (an alias: ``type`` is also a field name below)."""
@@ -282,7 +282,7 @@ class Paradigm(StrictModel):
     description: str | None = None
     """Free text."""
     pattern: PatternName
-    """independent, pipeline or competitive."""
+    """independent, pipeline, competitive, or a registered pattern."""
     input: str = ""
     """Default input; ``--input`` and ``--input-file`` override it."""
     vars: dict[str, Any] = Field(default_factory=dict)

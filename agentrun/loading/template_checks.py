@@ -7,7 +7,7 @@ file's other problems instead of in the middle of a run.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -18,21 +18,25 @@ from agentrun.loading.positions import Loc
 from agentrun.loading.semantics import (
     Finding,
     hint,
+    pattern_of,
     provider_name_of,
     provider_type_of,
-    stage_names,
 )
 from agentrun.loading.spec import Paradigm
 from agentrun.templates import CONTEXT_NAMES, TemplateEngine
 
 if TYPE_CHECKING:
+    from agentrun.patterns.base import Pattern, TemplateScope
     from agentrun.registry import Registry
 
 _COMMON_TEMPLATES = ("prompt", "system")
 
 
 def check_templates(
-    paradigm: Paradigm, extra_vars: Collection[str] = (), registry: Registry | None = None
+    paradigm: Paradigm,
+    extra_vars: Collection[str] = (),
+    registry: Registry | None = None,
+    patterns: Mapping[str, Pattern] | None = None,
 ) -> list[Finding]:
     """Problems in every template of a paradigm (agents, provider entries, defaults, stages).
 
@@ -40,13 +44,16 @@ def check_templates(
         paradigm: the validated paradigm.
         extra_vars: variable names given on the command line.
         registry: the provider types, whose descriptors say which keys are templates.
+        patterns: the registered patterns (default: the registry's).
 
     Returns:
         One finding per syntax error or unknown name.
     """
     registry = or_default(registry)
-    checker = _TemplateChecker(paradigm, frozenset(extra_vars), registry)
-    with_item = _item_agents(paradigm)
+    pattern = pattern_of(paradigm, registry.patterns if patterns is None else patterns)
+    scope = pattern.template_scope(paradigm)
+    checker = _TemplateChecker(paradigm, frozenset(extra_vars), registry, scope)
+    with_item = scope.item_agents
     for name, agent in paradigm.agents.items():
         kind = provider_type_of(agent, paradigm, registry)
         checker.check_all(("agents", name), agent, kind, name in with_item)
@@ -64,33 +71,6 @@ def check_templates(
         if stage.input is not None:
             checker.check(("stages", index, "input"), stage.input, stage.for_each)
     return checker.findings
-
-
-def _item_agents(paradigm: Paradigm) -> set[str]:
-    """Agents whose templates may read ``item``: those run only within ``for_each`` stages.
-
-    A fallback stands in for its agent, so it shares the agent's context; an agent
-    reached from anywhere else would render ``item`` as an undefined name.
-    """
-    if paradigm.pattern != "pipeline":
-        return set()
-    inside: list[str] = []
-    outside = list(paradigm.fallback or ())
-    outside += [imp.judge.agent for imp in paradigm.imperatives.values() if imp.judge]
-    for stage in paradigm.stages or ():
-        (inside if stage.for_each else outside).extend(stage.agents)
-    return _reachable(paradigm, inside) - _reachable(paradigm, outside)
-
-
-def _reachable(paradigm: Paradigm, start: list[str]) -> set[str]:
-    seen: set[str] = set()
-    todo = [name for name in start if name in paradigm.agents]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo += [f for f in paradigm.agents[name].fallback or () if f in paradigm.agents]
-    return seen
 
 
 def template_keys(registry: Registry, kind: str | None) -> frozenset[str]:
@@ -127,11 +107,18 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 
 class _TemplateChecker:
-    def __init__(self, paradigm: Paradigm, extra_vars: frozenset[str], registry: Registry) -> None:
+    def __init__(
+        self,
+        paradigm: Paradigm,
+        extra_vars: frozenset[str],
+        registry: Registry,
+        scope: TemplateScope,
+    ) -> None:
         self.paradigm = paradigm
         self.registry = registry
         self.vars = set(paradigm.vars) | extra_vars
-        self.stages = stage_names(paradigm)
+        self.stages = scope.stages
+        self.names = CONTEXT_NAMES | scope.names
         self.engine = TemplateEngine()
         self.findings: list[Finding] = []
 
@@ -167,9 +154,9 @@ class _TemplateChecker:
         if node.name == "item" and not item_ok:
             message = "template uses 'item', which exists only in a for_each stage"
             self.add(loc, message, node.lineno)
-        elif node.name not in CONTEXT_NAMES:
+        elif node.name not in self.names:
             message = f"template uses undefined name {node.name!r}"
-            self.add(loc, message + hint(node.name, sorted(CONTEXT_NAMES)), node.lineno)
+            self.add(loc, message + hint(node.name, sorted(self.names)), node.lineno)
 
     def _member(self, loc: Loc, node: nodes.Getattr | nodes.Getitem, base: str) -> None:
         """Check ``agents.X``, ``stages.X`` and ``vars.X`` (or ``['X']``) against the paradigm."""
@@ -180,13 +167,14 @@ class _TemplateChecker:
         else:
             return
         line = node.lineno
+        stages = self.stages or ()
         if base == "agents" and key not in self.paradigm.agents:
             message = f"template uses unknown agent {key!r}"
             self.add(loc, message + hint(key, self.paradigm.agents), line)
-        elif base == "stages" and self.paradigm.pattern != "pipeline":
+        elif base == "stages" and self.stages is None:
             self.add(loc, "template uses stages, but only a pipeline has stages", line)
-        elif base == "stages" and key not in self.stages:
-            self.add(loc, f"template uses unknown stage {key!r}" + hint(key, self.stages), line)
+        elif base == "stages" and key not in stages:
+            self.add(loc, f"template uses unknown stage {key!r}" + hint(key, stages), line)
         elif base == "vars" and key not in self.vars:
             message = f"template uses undefined variable 'vars.{key}'"
             self.add(loc, message + hint(key, sorted(self.vars)), line)

@@ -4,8 +4,8 @@ Jenkins read.
 Layout::
 
     <testsuites name tests failures errors skipped time>
-      <testsuite name tests failures errors skipped time>     one per stage (pipeline),
-        <properties/>                                         else one for the paradigm
+      <testsuite name tests failures errors skipped time>     as the pattern groups them:
+        <properties/>                                         one per stage, or one
         <testcase name=instance classname=suite time>
           <failure message type="violated">  an imperative was broken (the thing under test)
           <error message type="failed|timeout">  infrastructure: a crash, a provider down
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-from agentrun.identity import Role
+from agentrun.patterns import PATTERNS, Pattern
 from agentrun.redact import Redactor
 from agentrun.results import AgentResult, AgentStatus, RunResult
 
@@ -36,15 +36,20 @@ _ERRORS = frozenset({AgentStatus.FAILED, AgentStatus.TIMEOUT})
 _SKIPS = frozenset({AgentStatus.SKIPPED, AgentStatus.CANCELLED})
 
 
-def render_junit(result: RunResult, redact: Redactor) -> str:
-    """The JUnit XML of a run (also of an interrupted one) with every secret masked."""
+def render_junit(
+    result: RunResult, redact: Redactor, patterns: Mapping[str, Pattern] = PATTERNS
+) -> str:
+    """The JUnit XML of a run (also of an interrupted one) with every secret masked.
+
+    The run's pattern, looked up in ``patterns``, says how testcases group into suites.
+    """
 
     def clean(text: str) -> str:
         return _NOT_XML.sub("\ufffd", redact(text))
 
     root = ET.Element("testsuites", name=clean(result.paradigm))
     totals = _Counts()
-    for suite_name, agents, seconds in _suites(result):
+    for suite_name, agents, seconds in patterns[result.pattern].report_suites(result):
         suite = ET.SubElement(root, "testsuite", name=clean(suite_name))
         properties = ET.SubElement(suite, "properties")
         for key, value in _properties(result):
@@ -79,35 +84,6 @@ class _Counts:
         for key, value in self.values.items():
             element.set(key, str(value))
         element.set("time", _seconds(seconds))
-
-
-def _suites(result: RunResult) -> list[tuple[str, list[AgentResult], float]]:
-    """(suite name, its agents, its time): a suite per stage for pipelines, else one."""
-    if result.pattern != "pipeline":
-        main = [a for a in result.agents if a.role != Role.RESCUE]
-        rescue = [a for a in result.agents if a.role == Role.RESCUE]
-        suites = [(result.paradigm, main, result.duration_s)]
-        if rescue:
-            # Pattern-level fallbacks run one after the other.
-            suites.append((f"{result.paradigm}.rescue", rescue, sum(a.duration_s for a in rescue)))
-        return suites
-    groups: dict[str | None, list[AgentResult]] = {stage.name: [] for stage in result.stages}
-    for agent in result.agents:
-        # No stage: a pattern-level fallback, or an agent an interruption kept from starting.
-        key = "rescue" if agent.role == Role.RESCUE else agent.stage
-        groups.setdefault(key, []).append(agent)
-    durations = {stage.name: stage.duration_s for stage in result.stages}
-    suites = []
-    for name, agents in groups.items():
-        if name is None:
-            suites.append((result.paradigm, agents, 0.0))
-        elif name == "rescue":
-            seconds = sum(a.duration_s for a in agents)
-            suites.append((f"{result.paradigm}.rescue", agents, seconds))
-        else:
-            seconds = durations.get(name, _total(agents))
-            suites.append((f"{result.paradigm}.{name}", agents, seconds))
-    return suites
 
 
 def _properties(result: RunResult) -> list[tuple[str, str]]:
@@ -200,10 +176,6 @@ def _truncate(text: str) -> str:
     if len(text) <= MAX_OUTPUT:
         return text
     return text[:MAX_OUTPUT] + f"\n… ({len(text) - MAX_OUTPUT} more characters in the report)"
-
-
-def _total(agents: list[AgentResult]) -> float:
-    return max((a.duration_s for a in agents), default=0.0)
 
 
 def _seconds(value: float) -> str:

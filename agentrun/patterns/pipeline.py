@@ -3,17 +3,114 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
+from agentrun.durations import format_duration
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.errors import TemplateError
 from agentrun.events.records import AgentFinished, StageFinished, StageStarted
-from agentrun.graph.compiled import StageNode
+from agentrun.graph.compiled import AgentNode, StageNode, TaskGraph
 from agentrun.identity import InstanceId
-from agentrun.patterns.common import PatternOutcome, base_context, describe_require, require_met
-from agentrun.results import AgentResult, AgentStatus, StageResult
+from agentrun.loading.semantics import Findings, stage_names
+from agentrun.loading.spec import Paradigm
+from agentrun.patterns.base import (
+    Layout,
+    LayoutGroup,
+    PatternOutcome,
+    PatternShape,
+    ReportSuite,
+    TemplateScope,
+)
+from agentrun.patterns.common import base_context, describe_require, require_met
+from agentrun.patterns.pipeline_rules import check_pipeline, item_agents, suite_per_stage
+from agentrun.results import AgentResult, AgentStatus, RunResult, StageResult
+
+
+class Pipeline:
+    """Stages in order; each stage's agents at once, fed the previous stage's outputs."""
+
+    def check(self, paradigm: Paradigm, findings: Findings) -> None:
+        """Stages exist and are well formed; no ``run``, top-level ``require`` or ``winner``."""
+        check_pipeline(paradigm, findings)
+
+    def run_agents(self, paradigm: Paradigm) -> list[str]:
+        """The agents of the stages, in order, each once."""
+        names = (name for stage in paradigm.stages or () for name in stage.agents)
+        return list(dict.fromkeys(names))
+
+    def template_scope(self, paradigm: Paradigm) -> TemplateScope:
+        """The stage names, and ``item`` for the agents of ``for_each`` stages."""
+        return TemplateScope(stages=tuple(stage_names(paradigm)), item_agents=item_agents(paradigm))
+
+    def compile(self, paradigm: Paradigm, agents: Mapping[str, AgentNode]) -> PatternShape:
+        """One stage node per stage, named ``stageN`` by default."""
+        stages = tuple(
+            StageNode(
+                name=name,
+                agents=tuple(stage.agents),
+                input=stage.input,
+                require=stage.require,
+                timeout=stage.timeout,
+                for_each=stage.for_each,
+            )
+            for name, stage in zip(stage_names(paradigm), paradigm.stages or (), strict=True)
+        )
+        return PatternShape(agents=agents, stages=stages)
+
+    def planned(self, graph: TaskGraph) -> tuple[InstanceId, ...]:
+        """Each stage's agents; ``agent@stage`` for an agent listed in several stages."""
+        labels = planned_instances(graph.stages)
+        return tuple(labels[(stage.name, name)] for stage in graph.stages for name in stage.agents)
+
+    def worst_case(self, graph: TaskGraph) -> float:
+        """The stages one after the other, each as slow as its slowest agent or its timeout."""
+        total = 0.0
+        for stage in graph.stages:
+            longest = max(graph.worst_case(name) for name in stage.agents)
+            total += min(longest, stage.timeout if stage.timeout is not None else math.inf)
+        return total
+
+    def layout(self, graph: TaskGraph) -> Layout:
+        """A group per stage, with its rules."""
+        groups = []
+        for stage in graph.stages:
+            rules = stage_text(stage)
+            title = f"stage {stage.name}"
+            groups.append(LayoutGroup("stage", stage.name, title, rules, rules, stage.agents))
+        return Layout(rails=(), groups=tuple(groups))
+
+    def report_suites(self, result: RunResult) -> list[ReportSuite]:
+        """A suite per stage."""
+        return suite_per_stage(result)
+
+    async def run(self, ctx: RunContext, outer: Limit | None) -> PatternOutcome:
+        """Run the stages in order; a failed stage stops the pipeline and skips the rest."""
+        graph = ctx.graph
+        context = base_context(graph)
+        labels = planned_instances(graph.stages)
+        stage_results: list[StageResult] = []
+        failure: str | None = None
+        for stage in graph.stages:
+            if failure is None and outer is not None and ctx.now() >= outer.at:
+                failure = f"{outer.label} exceeded before stage {stage.name!r}"
+            if failure is not None:
+                stage_results.append(_skip(ctx, stage, labels))
+                continue
+            result, reason = await _run_stage(ctx, stage, context, labels, outer)
+            stage_results.append(result)
+            failure = reason
+        outputs = stage_results[-1].outputs if failure is None else ()
+        return PatternOutcome(
+            passed=failure is None,
+            outputs=outputs,
+            reason=failure,
+            stages=tuple(stage_results),
+            context=context,
+        )
 
 
 def planned_instances(stages: tuple[StageNode, ...]) -> dict[tuple[str, str], InstanceId]:
@@ -27,30 +124,14 @@ def planned_instances(stages: tuple[StageNode, ...]) -> dict[tuple[str, str], In
     }
 
 
-async def run_pipeline(ctx: RunContext, outer: Limit | None) -> PatternOutcome:
-    """Run the stages in order; a failed stage stops the pipeline and skips the rest."""
-    graph = ctx.graph
-    context = base_context(graph)
-    labels = planned_instances(graph.stages)
-    stage_results: list[StageResult] = []
-    failure: str | None = None
-    for stage in graph.stages:
-        if failure is None and outer is not None and ctx.now() >= outer.at:
-            failure = f"{outer.label} exceeded before stage {stage.name!r}"
-        if failure is not None:
-            stage_results.append(_skip(ctx, stage, labels))
-            continue
-        result, reason = await _run_stage(ctx, stage, context, labels, outer)
-        stage_results.append(result)
-        failure = reason
-    outputs = stage_results[-1].outputs if failure is None else ()
-    return PatternOutcome(
-        passed=failure is None,
-        outputs=outputs,
-        reason=failure,
-        stages=tuple(stage_results),
-        context=context,
-    )
+def stage_text(stage: StageNode) -> str:
+    """``require all, for_each over the previous outputs, timeout 10s``."""
+    extra = [f"require {stage.require}"]
+    if stage.for_each:
+        extra.append("for_each over the previous outputs")
+    if stage.timeout is not None:
+        extra.append(f"timeout {format_duration(stage.timeout)}")
+    return ", ".join(extra)
 
 
 async def _run_stage(
