@@ -11,7 +11,6 @@ from agentrun.outputs.json_report import agent_dict, check_dict
 from agentrun.redact import Redactor
 from agentrun.results import CheckResult
 
-
 ENVELOPE = frozenset({"run", "case"})
 
 
