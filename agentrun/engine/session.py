@@ -80,6 +80,11 @@ class Session:
         for name, spec in self.graph.imperatives.items():
             self._checks[name] = compile_check(name, spec, run_judge=judge)
 
+    @property
+    def provider_sessions(self) -> Mapping[str, ProviderSession]:
+        """The open provider sessions (HTTP pools, ...), one per provider, by name."""
+        return self._sessions
+
     async def aclose(self) -> None:
         """Close every provider session, even when the caller is being cancelled."""
         await _close(self._sessions)
