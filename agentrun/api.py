@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Coroutine, Iterator, Mapping
+from contextlib import ExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from agentrun.display import choose_display
 from agentrun.engine.collector import collector_tuned
-from agentrun.engine.session import EngineOptions, execute
+from agentrun.engine.executor import Case, Executor, LocalExecutor
+from agentrun.engine.session import EngineOptions
 from agentrun.errors import Problem, SpecError, UsageError
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
@@ -33,7 +34,7 @@ PARADIGM_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """What ``agentrun run`` takes besides the file."""
+    """How to run a paradigm: what ``agentrun run`` takes besides the file."""
 
     input_text: str | None = None
     """Replaces the paradigm's ``input``."""
@@ -57,6 +58,9 @@ class RunOptions:
     """A ``KEY=VALUE`` file of variables for ``${VAR}`` interpolation."""
     registry: Registry | None = None
     """Provider and check types (default: the built-ins and installed plugins)."""
+    debug: bool | None = None
+    """Re-raise an unexpected exception of a provider instead of failing only its agent;
+    ``None``: on when ``AGENTRUN_DEBUG`` is set in the environment given to the run."""
 
 
 def load(
@@ -133,53 +137,82 @@ def run(
     ``interrupted``.
 
     When ``env`` names a file in ``GITHUB_STEP_SUMMARY``, a Markdown summary of the
-    run is appended to it.
+    run is appended to it. ``AGENTRUN_DEBUG`` in ``env`` turns ``options.debug`` on
+    when it is left unset.
 
     Raises:
         SpecError: the paradigm is invalid.
         UsageError: an option is invalid or an output file cannot be written.
     """
     options = options or RunOptions()
+    env = os.environ if env is None else env
+    graph = compile_paradigm(path, options, env=env)
+    return _run_in_loop(run_graph(graph, options, stdout=stdout, stderr=stderr, env=env, show=True))
+
+
+async def run_graph(
+    graph: TaskGraph,
+    options: RunOptions,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+    show: bool = True,
+) -> RunResult:
+    """Run a compiled graph once through a :class:`LocalExecutor`, writing the files
+    ``options`` ask for; the display of ``options.display`` only when ``show``."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     env = os.environ if env is None else env
-    graph = compile_paradigm(path, options, env=env)
     redact = Redactor(graph.secrets)
-    report_to_stdout = options.report == "-"
-    shown_report = None if options.report in (None, "-") else options.report
-    display = choose_display(
-        options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
-    )
-    bus = EventBus([display])
-    base = str(graph.base_dir)
-    if base not in sys.path:
-        # `python` agents and checks name modules that sit beside the paradigm.
-        sys.path.insert(0, base)
-    try:
-        with ExitStack() as stack:
-            # Every output file is opened before the run: a path that cannot be written
-            # is a usage error up front, not a lost report after minutes of work.
-            files = {
-                kind: stack.enter_context(_open_output(target))
-                for kind, target in (
-                    ("report", options.report),
-                    ("junit", options.junit),
-                    ("events", options.events),
-                )
-                if target is not None and target != "-"
-            }
-            if "events" in files:
-                bus.add(EventLog(files["events"], redact))
-            engine_options = EngineOptions(
-                max_concurrency=options.max_concurrency, seed=options.seed
+    bus = EventBus()
+    with ExitStack() as stack:
+        if show:
+            report_to_stdout = options.report == "-"
+            shown_report = None if options.report in (None, "-") else options.report
+            display = choose_display(
+                options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
             )
-            result = _run_with_signals(graph, bus, engine_options)
-            with guard().protected():  # a signal now waits until the outputs are written
-                _write_outputs(result, options, redact, stdout, stderr, env, files)
-    finally:
-        # However the run ended, the terminal is given back (cursor shown, view closed).
-        display.close()
+            # However the run ended, the terminal is given back (cursor shown, view closed).
+            stack.callback(display.close)
+            bus.add(display)
+        # Every output file is opened before the run: a path that cannot be written
+        # is a usage error up front, not a lost report after minutes of work.
+        files = {
+            kind: stack.enter_context(_open_output(target))
+            for kind, target in (
+                ("report", options.report),
+                ("junit", options.junit),
+                ("events", options.events),
+            )
+            if target is not None and target != "-"
+        }
+        if "events" in files:
+            bus.add(EventLog(files["events"], redact))
+        debug = options.debug
+        if debug is None:
+            debug = bool(env.get("AGENTRUN_DEBUG"))
+        engine_options = EngineOptions(
+            max_concurrency=options.max_concurrency, seed=options.seed, debug=debug
+        )
+        task = asyncio.current_task()
+        assert task is not None
+        # With the guard installed (the command line installs it first thing), a signal
+        # cancels the run on its loop even when the loop is blocked; embedded use without
+        # the guard keeps the caller's own signal handling.
+        with collector_tuned(), guard().running(task):
+            result = await run_one(LocalExecutor(engine_options), graph, bus)
+        with guard().protected():  # a signal now waits until the outputs are written
+            _write_outputs(result, options, redact, stdout, stderr, env, files)
     return result
+
+
+async def run_one(executor: Executor, graph: TaskGraph, bus: EventBus) -> RunResult:
+    """The result of one run of ``graph`` (its own input) on ``executor``."""
+    async with aclosing(executor.run_cases(graph, [Case()], bus)) as results:
+        async for done in results:
+            return done.result
+    raise asyncio.CancelledError  # cancelled before the run started: nothing to report
 
 
 def _write_outputs(
@@ -212,17 +245,8 @@ def _write_outputs(
             )
 
 
-def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
-    async def main() -> RunResult:
-        task = asyncio.current_task()
-        assert task is not None
-        # With the guard installed (the command line installs it first thing), a signal
-        # cancels the run on its loop even when the loop is blocked; embedded use without
-        # the guard keeps the caller's own signal handling.
-        with guard().running(task):
-            return await execute(graph, bus, options)
-
-    return asyncio.run(main())
+def _run_in_loop(main: Coroutine[Any, Any, RunResult]) -> RunResult:
+    return asyncio.run(main)
 
 
 def _open_output(path: str) -> TextIO:

@@ -78,7 +78,10 @@ def run_paradigm(write_paradigm: Callable[[str], Path], tmp_path: Path) -> Calla
         report = tmp_path / "report.json"
         events = tmp_path / "events.jsonl"
         out = io.StringIO()
-        opts = api.RunOptions(report=str(report), events=str(events), display="plain", **options)
+        debug = "AGENTRUN_DEBUG" in os.environ  # the tests surface provider bugs
+        opts = api.RunOptions(
+            report=str(report), events=str(events), display="plain", debug=debug, **options
+        )
         result = api.run(path, opts, stdout=out, stderr=out, env={})
         return Ran(
             result,

@@ -21,7 +21,7 @@ def collector_tuned() -> Iterator[None]:
     per agent (YAML nodes, tasks, events, results). With the default threshold
     the collector sweeps them, the modules and everything else alive again and
     again: about a third of the engine's CPU at 10,000 agents. The settings are
-    restored when the outermost block ends.
+    restored exactly when the outermost block ends.
     """
     global _depth
     if _depth:
@@ -32,7 +32,11 @@ def collector_tuned() -> Iterator[None]:
             _depth -= 1
         return
     threshold = gc.get_threshold()
-    gc.freeze()
+    # Unfreezing thaws every frozen object: when the caller froze some already, the
+    # permanent generation is theirs, and it is left exactly as it was.
+    freezes = gc.get_freeze_count() == 0
+    if freezes:
+        gc.freeze()
     gc.set_threshold(max(threshold[0], RUN_THRESHOLD), *threshold[1:])
     _depth = 1
     try:
@@ -40,4 +44,5 @@ def collector_tuned() -> Iterator[None]:
     finally:
         _depth = 0
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if freezes:
+            gc.unfreeze()

@@ -1,4 +1,4 @@
-"""The state one run shares between its agents: clients, checks, events, limits, the clock."""
+"""The state runs share (a session's) and the state of one run (its events, clock, jitter)."""
 
 from __future__ import annotations
 
@@ -44,33 +44,62 @@ class Limit:
         return second
 
 
-class RunContext:
-    """Everything the agents of one run share. Built by the engine, passed down explicitly."""
+class SessionState:
+    """What every run of one session shares: the graph, clients, checks and limits."""
 
     def __init__(
         self,
         graph: TaskGraph,
-        bus: EventBus,
         clients: Mapping[str, AgentClient],
         checks: Mapping[str, Check],
         templates: TemplateEngine,
         *,
         max_concurrency: int | None = None,
-        rng: random.Random | None = None,
-        limiters: Mapping[str, ProviderLimiter] | None = None,
-        streaming: bool = False,
+        debug: bool = False,
     ) -> None:
         self.graph = graph
-        self.bus = bus
         self.clients = clients
         self.checks = checks
         self.templates = templates
-        self.rng = rng or random.Random()
         self.slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
-        self.limiters: Mapping[str, ProviderLimiter] = limiters or {}
+        """At most this many provider calls in flight across every run of the session."""
+        self.limiters: Mapping[str, ProviderLimiter] = {}
         """The provider limits of each agent, by agent name (absent: unlimited)."""
-        self.streaming = streaming
+        self.streaming = any(node.fields.get("stream") for node in graph.agents.values())
         """Whether any agent streams, so attempts carry a callback for the pieces."""
+        self.debug = debug
+        """Re-raise unexpected provider exceptions instead of failing only the agent."""
+
+
+class RunContext:
+    """What the agents of one run share: the session's state plus this run's own bus,
+    clock, jitter, serial numbers and graph (the session's, with this run's input)."""
+
+    def __init__(
+        self,
+        shared: SessionState,
+        bus: EventBus,
+        *,
+        graph: TaskGraph | None = None,
+        rng: random.Random | None = None,
+        run_id: str | None = None,
+        case_id: str | None = None,
+        fold: Callable[[Event], None] | None = None,
+    ) -> None:
+        # Copied, not looked up through ``shared``: they are read several times per agent.
+        self.graph = graph or shared.graph
+        self.clients = shared.clients
+        self.checks = shared.checks
+        self.templates = shared.templates
+        self.slots = shared.slots
+        self.limiters = shared.limiters
+        self.streaming = shared.streaming
+        self.debug = shared.debug
+        self.bus = bus
+        self.rng = rng or random.Random()
+        self.run_id = run_id
+        self.case_id = case_id
+        self._fold = fold
         self.loop = asyncio.get_running_loop()
         self.now: Callable[[], float] = self.loop.time
         """The event-loop clock (the loop's own method: this runs several times per agent)."""
@@ -82,8 +111,14 @@ class RunContext:
         return self.loop.time() - self.started_at
 
     def emit(self, make: Callable[..., Event], **fields: Any) -> None:
-        """Build an event stamped with the elapsed time and send it to every sink."""
-        self.bus.emit(make(t=self.loop.time() - self.started_at, **fields))
+        """Build an event stamped with the elapsed time and the run's envelope, fold it
+        into the run's own state, then send it to every sink of the bus."""
+        event = make(
+            t=self.loop.time() - self.started_at, run=self.run_id, case=self.case_id, **fields
+        )
+        if self._fold is not None:
+            self._fold(event)
+        self.bus.emit(event)
 
     def serial(self) -> int:
         """A number unique within the run (labels of judge instances)."""

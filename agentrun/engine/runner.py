@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -218,8 +217,8 @@ async def _attempt(
         return record, exc.retryable, False, exc.retry_after
     except Exception as exc:
         # A provider bug must not take the other agents down with it (isolation is
-        # the contract), but it must not hide either: AGENTRUN_DEBUG=1 re-raises.
-        if os.environ.get("AGENTRUN_DEBUG"):
+        # the contract), but it must not hide either: the debug option re-raises.
+        if ctx.debug:
             raise
         message = f"unexpected {type(exc).__name__} in provider {node.provider!r}: {exc}"
         record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=message)

@@ -1,19 +1,28 @@
-"""Execute a task graph: open providers, compile checks, run the pattern, rescue, record.
+"""A session: provider clients, limits and checks opened once for many runs.
 
-This is the async heart behind :func:`agentrun.api.run`. It owns the provider
-sessions of one run and closes them however the run ends.
+:func:`open_session` opens what the runs of one graph share (HTTP pools, provider
+limits, compiled checks) and closes it however the session ends;
+:meth:`Session.run` runs one input and may be called many times, concurrently.
+:func:`execute` is one session of one run, the async heart behind
+:func:`agentrun.api.run`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.engine.collector import collector_tuned
-from agentrun.engine.context import Limit, RunContext
+from agentrun.engine.context import Limit, RunContext, SessionState
+from agentrun.engine.imports import importable_from
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
 from agentrun.events.recorder import RunRecorder
@@ -21,60 +30,154 @@ from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStar
 from agentrun.graph.compiled import TaskGraph
 from agentrun.identity import InstanceId, identity_of
 from agentrun.patterns import PatternOutcome
-from agentrun.providers import open_session
+from agentrun.providers import open_session as open_provider_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
 from agentrun.results import RunResult, RunStatus
 from agentrun.templates import TemplateEngine
 
+_current_run: ContextVar[RunContext] = ContextVar("agentrun_current_run")
+"""The run an agent task belongs to: a judge runs within the run that asked for it."""
+
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """Run-wide settings that are not part of the paradigm."""
+    """Session-wide settings that are not part of the paradigm."""
 
     max_concurrency: int | None = None
-    """At most this many provider calls in flight across the run (``--max-concurrency``)."""
+    """At most this many provider calls in flight across the session (``--max-concurrency``)."""
     seed: int | None = None
-    """Seed of the backoff jitter, for reproducible runs."""
+    """Seed of the backoff jitter, for reproducible runs (each run starts from it)."""
+    debug: bool = False
+    """Re-raise an unexpected exception of a provider instead of failing only its agent."""
+
+
+class Session:
+    """Clients, limits and checks of one graph, shared by every run until closed."""
+
+    def __init__(self, graph: TaskGraph, options: EngineOptions) -> None:
+        self.graph = graph
+        self.options = options
+        self._active: list[RunContext] = []
+        templates = TemplateEngine()
+        self._sessions: dict[str, ProviderSession] = {}
+        self._clients: dict[str, AgentClient] = {}
+        self._checks: dict[str, Check] = {}
+        self._state = SessionState(
+            graph,
+            self._clients,
+            self._checks,
+            templates,
+            max_concurrency=options.max_concurrency,
+            debug=options.debug,
+        )
+
+    def _open(self) -> None:
+        _open_clients(self.graph, self._state.templates, self._sessions, self._clients)
+        self._state.limiters = _limiters(self.graph, self._limit_changed)
+        judge = _judge_runner()
+        for name, imperative in self.graph.imperatives.items():
+            self._checks[name] = compile_check(
+                name, imperative, run_judge=judge, registry=self.graph.registry
+            )
+
+    @property
+    def provider_sessions(self) -> Mapping[str, ProviderSession]:
+        """The open provider sessions (HTTP pools, ...), one per provider, by name."""
+        return self._sessions
+
+    async def aclose(self) -> None:
+        """Close every provider session, even when the caller is being cancelled."""
+        await _close(self._sessions)
+
+    def _limit_changed(self, provider: str, limit: int | None) -> None:
+        """A provider limit is the session's: tell every bus a run is using, once."""
+        told: set[int] = set()
+        for ctx in self._active:
+            if id(ctx.bus) not in told:
+                told.add(id(ctx.bus))
+                ctx.bus.emit(LimitChanged(t=ctx.elapsed(), provider=provider, limit=limit))
+
+    async def run(
+        self,
+        input: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+        bus: EventBus | None = None,
+        case_id: str | None = None,
+    ) -> RunResult:
+        """Run one input to the end and return its result; never raises for agent failures.
+
+        Args:
+            input: replaces the paradigm's ``input`` for this run.
+            vars: template variables over the paradigm's ``vars``, for this run.
+            bus: where this run's events go (shared by several runs if wanted).
+            case_id: the dataset case, carried in every event's envelope.
+
+        A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent of
+        this run, waits for their cleanup, and returns a result whose status is
+        ``interrupted``.
+        """
+        graph = self.graph
+        if input is not None or vars:
+            graph = replace(
+                graph,
+                input=graph.input if input is None else input,
+                vars={**graph.vars, **(vars or {})},
+            )
+        recorder = RunRecorder()
+        ctx = RunContext(
+            self._state,
+            bus or EventBus(),
+            graph=graph,
+            rng=random.Random(self.options.seed),
+            run_id=uuid.uuid4().hex[:12],
+            case_id=case_id,
+            fold=recorder.handle,
+        )
+        token = _current_run.set(ctx)
+        self._active.append(ctx)
+        try:
+            return await _run(ctx, recorder)
+        finally:
+            self._active.remove(ctx)
+            _current_run.reset(token)
+
+
+@asynccontextmanager
+async def open_session(
+    graph: TaskGraph, options: EngineOptions | None = None
+) -> AsyncIterator[Session]:
+    """Open the provider clients, limits and checks of ``graph`` once, for many runs.
+
+    ``python`` agents and checks import modules from the paradigm's folder while the
+    session is open; ``sys.path`` is restored when it closes.
+    """
+    session = Session(graph, options or EngineOptions())
+    async with AsyncExitStack() as stack:
+        stack.enter_context(importable_from(graph.base_dir))
+        stack.push_async_callback(session.aclose)
+        session._open()
+        yield session
 
 
 async def execute(
     graph: TaskGraph, bus: EventBus, options: EngineOptions | None = None
 ) -> RunResult:
-    """Run ``graph`` to the end and return its result; never raises for agent failures.
+    """Run ``graph`` once in a session of its own; never raises for agent failures.
 
     A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent, waits
     for their cleanup, and returns a result whose status is ``interrupted``.
     """
     with collector_tuned():
-        return await _execute(graph, bus, options or EngineOptions())
+        async with open_session(graph, options) as session:
+            return await session.run(bus=bus)
 
 
-async def _execute(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
-    recorder = RunRecorder()
-    bus.add(recorder)
-    templates = TemplateEngine()
-    sessions: dict[str, ProviderSession] = {}
-    clients: dict[str, AgentClient] = {}
-    checks: dict[str, Check] = {}
-    ctx = RunContext(
-        graph,
-        bus,
-        clients,
-        checks,
-        templates,
-        max_concurrency=options.max_concurrency,
-        rng=random.Random(options.seed),
-        streaming=any(node.fields.get("stream") for node in graph.agents.values()),
-    )
+async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
+    graph = ctx.graph
     interrupted = False
     outcome: PatternOutcome | None = None
     rescued_by: str | None = None
     try:
-        _open_clients(graph, templates, sessions, clients)
-        ctx.limiters = _limiters(ctx)
-        judge = _judge_runner(ctx)
-        for name, imperative in graph.imperatives.items():
-            checks[name] = compile_check(name, imperative, run_judge=judge, registry=graph.registry)
         ctx.emit(
             RunStarted,
             paradigm=graph.paradigm,
@@ -93,8 +196,6 @@ async def _execute(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> R
         if task is None or task.uncancel() > 0:
             raise  # cancelled from above for another reason: not ours to swallow
         interrupted = True
-    finally:
-        await _close(sessions)
     result = _result(ctx, recorder, outcome, rescued_by, interrupted)
     ctx.emit(RunFinished, result=result)
     return result
@@ -111,7 +212,7 @@ def _open_clients(
         if session is None:
             named = graph.providers.get(node.provider) if node.provider_type != "mock" else None
             entry = named.entry if named is not None else None
-            session = sessions[node.provider] = open_session(
+            session = sessions[node.provider] = open_provider_session(
                 node.provider_type, entry, graph.registry
             )
         clients[node.name] = session.client(
@@ -128,9 +229,10 @@ def _open_clients(
         )
 
 
-def _limiters(ctx: RunContext) -> dict[str, ProviderLimiter]:
+def _limiters(
+    graph: TaskGraph, on_change: Callable[[str, int | None], None]
+) -> dict[str, ProviderLimiter]:
     """One limiter per provider that has limits (or can be throttled), keyed by agent."""
-    graph = ctx.graph
     by_provider: dict[str, ProviderLimiter] = {}
     by_agent: dict[str, ProviderLimiter] = {}
     network = graph.registry.network_types
@@ -144,7 +246,7 @@ def _limiters(ctx: RunContext) -> dict[str, ProviderLimiter]:
             rate = entry.rate_per_second if entry else None
 
             def changed(limit: int | None, provider: str = node.provider) -> None:
-                ctx.emit(LimitChanged, provider=provider, limit=limit)
+                on_change(provider, limit)
 
             limiter = by_provider[node.provider] = ProviderLimiter(
                 node.provider, entry.max_concurrency if entry else None, rate, changed
@@ -159,8 +261,9 @@ async def _close(sessions: dict[str, ProviderSession]) -> None:
         await asyncio.shield(session.aclose())
 
 
-def _judge_runner(ctx: RunContext) -> JudgeRunner:
+def _judge_runner() -> JudgeRunner:
     async def run_judge(judge: str, prompt: str, inp: CheckInput) -> tuple[bool, str]:
+        ctx = _current_run.get()
         context = {**inp.context, "input": prompt}
         instance = InstanceId.judge(identity_of(inp.instance), judge, ctx.serial())
         result = await run_agent(ctx, instance, context)

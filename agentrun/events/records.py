@@ -8,7 +8,7 @@ tell the same story. ``t`` is seconds since the run started.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from agentrun.identity import InstanceId, Role
@@ -17,10 +17,17 @@ from agentrun.results import AgentResult, AgentStatus, CheckResult, RunResult
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Base of every event."""
+    """Base of every event.
+
+    ``run`` and ``case`` are the envelope: which run of a session, and which case of
+    a dataset, the event belongs to, so several runs can share one bus, display and
+    event log. Both are keyword-only and default to ``None`` (a bare event).
+    """
 
     kind: ClassVar[str] = "event"
     t: float
+    run: str | None = field(default=None, kw_only=True)
+    case: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,18 @@ from agentrun.outputs.json_report import agent_dict, check_dict
 from agentrun.redact import Redactor
 from agentrun.results import CheckResult
 
+ENVELOPE = frozenset({"run", "case"})
+
 
 def event_dict(event: Event) -> dict[str, Any]:
-    """An event as JSON-ready data: ``{"event": kind, "t": seconds, ...fields}``."""
+    """An event as JSON-ready data: ``{"event": kind, "t": seconds, ...fields}``.
+
+    The envelope (``run`` and ``case``) is written only for a run of a dataset case,
+    so a single run's log stays as it always was.
+    """
     data: dict[str, Any] = {"event": event.kind}
+    if event.case is not None:
+        data.update(run=event.run, case=event.case)
     if isinstance(event, AgentFinished):
         data["t"] = round(event.t, 6)
         data.update(agent_dict(event.result))
@@ -32,6 +40,8 @@ def event_dict(event: Event) -> dict[str, Any]:
         )
         return data
     for field in fields(event):
+        if field.name in ENVELOPE:
+            continue
         value = getattr(event, field.name)
         if isinstance(value, float):
             value = round(value, 6)
