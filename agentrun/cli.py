@@ -133,6 +133,7 @@ def schema() -> int:
     """Print the JSON Schema of a paradigm file (for editors)."""
     document = Paradigm.model_json_schema(by_alias=True)
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["patternProperties"] = {"^x-": {}}  # anchors' home; the loader ignores them
     print(json.dumps(document, indent=2))
     return 0
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
-from agentrun.loading.positions import Position, Positions, parse_yaml
+from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
 from agentrun.loading.semantics import Finding, check_paradigm
 from agentrun.loading.spec import Paradigm
 from agentrun.loading.spec_errors import translate_errors
@@ -98,10 +98,12 @@ def load_text(
         )
         raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
 
-    tree = interpolate_tree(parsed.data, os.environ if env is None else env)
+    # `x-` keys hold YAML anchors for reuse (as in docker-compose files) and nothing else.
+    data = {k: v for k, v in parsed.data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    tree = interpolate_tree(data, os.environ if env is None else env)
     for loc, name in tree.missing:
         pos = positions.locate(loc)
-        provider = _network_provider_at(parsed.data, loc)
+        provider = _network_provider_at(data, loc)
         message = f"environment variable {name} is not set"
         if provider is not None:
             message += f" (needed by provider {provider!r}; --mock runs without it)"
@@ -163,7 +165,8 @@ def _network_provider_at(data: dict[str, Any], loc: tuple[Any, ...]) -> str | No
 def _read(path: Path) -> str:
     """The file's text, or a SpecError saying plainly why it cannot be read."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         message = "no such file"
     except IsADirectoryError:
@@ -173,6 +176,9 @@ def _read(path: Path) -> str:
     except OSError as exc:
         message = f"cannot read the file: {exc.strerror or exc}"
     else:
+        if len(data) > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            raise SpecError([Problem(str(path), 1, 1, f"the file is larger than {limit} MiB")])
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
