@@ -490,3 +490,12 @@ def test_every_check_name_has_a_compiler() -> None:
     from agentrun.loading.spec import CHECK_NAMES
 
     assert set(checks._COMPILERS) == set(CHECK_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("duration_s", "took"), [(2.0004, "2.0004s"), (2.0000001, "2.0000001s"), (0.0204, "20.4ms")]
+)
+def test_latency_over_its_limit_never_reads_as_equal(duration_s: float, took: str) -> None:
+    limit = "20ms" if duration_s < 1 else "2s"
+    result = verdict({"max_latency": limit}, "x", duration_s=duration_s)
+    assert result.message == f"took {took}, at most {limit} allowed"
