@@ -171,6 +171,13 @@ class Registry:
         """Fields whose interpolated values are secrets, whatever the variable's name."""
         return frozenset(f for d in self._providers.values() for f in d.secrets)
 
+    @property
+    def template_fields(self) -> frozenset[str]:
+        """Keys whose strings are templates, for any provider type (prompt and system too)."""
+        return frozenset({"prompt", "system"}).union(
+            *(d.templates for d in self._providers.values())
+        )
+
     def field_models(self) -> Mapping[str, type[BaseModel]]:
         """Each type-specific key, with the fields model that validates it."""
         cached = self._derived.get("fields")

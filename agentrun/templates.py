@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import jinja2
@@ -19,6 +19,22 @@ CONTEXT_NAMES = frozenset(
 
 
 _SINGLE_NAME = re.compile(r"^\{\{\s*([A-Za-z_]\w*)\s*\}\}$")
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an exception was raised on (Jinja rewrites tracebacks to it)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _message(exc: BaseException, text: str) -> str:
+    line = _template_line(exc)
+    return f"template error: {'' if line is None else f'line {line}: '}{text}"
 
 
 class TemplateEngine:
@@ -83,7 +99,21 @@ class TemplateEngine:
         try:
             return self.compile(source).render(context)
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"template error: {exc.message or exc}") from None
+            raise TemplateError(_message(exc, exc.message or str(exc))) from None
+        except Exception as exc:
+            # Arithmetic and type errors inside the template (`{{ 1 // 0 }}`) are the
+            # template's fault, not the provider's: say so, with the template's line.
+            raise TemplateError(_message(exc, f"{type(exc).__name__}: {exc}")) from None
+
+    @property
+    def filters(self) -> Collection[str]:
+        """Names of the filters templates may use."""
+        return self._env.filters.keys()
+
+    @property
+    def tests(self) -> Collection[str]:
+        """Names of the tests (``is ...``) templates may use."""
+        return self._env.tests.keys()
 
     def undeclared_names(self, source: str) -> set[str]:
         """Top-level names ``source`` reads from its context.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from agentrun.errors import ProviderError
@@ -85,3 +86,12 @@ class AsyncCallable:
 async_object = AsyncCallable()
 
 not_callable = 42
+
+
+def returns_generator(prompt: str) -> Iterator[str]:
+    yield from prompt.split()
+
+
+async def returns_async_generator(prompt: str) -> AsyncIterator[str]:
+    for word in prompt.split():
+        yield word

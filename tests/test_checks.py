@@ -448,3 +448,12 @@ def test_judge_cancellation_propagates() -> None:
 def test_read_verdict_accepts_markdown_around_pass() -> None:
     assert read_verdict("\n\n_**PASS**_ good") == (True, "_**PASS**_ good")
     assert read_verdict("passable")[0]  # the contract: the reply begins with PASS
+
+
+@pytest.mark.parametrize(
+    ("duration_s", "took"), [(2.0004, "2.0004s"), (2.0000001, "2.0000001s"), (0.0204, "20.4ms")]
+)
+def test_latency_over_its_limit_never_reads_as_equal(duration_s: float, took: str) -> None:
+    limit = "20ms" if duration_s < 1 else "2s"
+    result = verdict({"max_latency": limit}, "x", duration_s=duration_s)
+    assert result.message == f"took {took}, at most {limit} allowed"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from agentrun.loading.interpolate import interpolate, interpolate_tree, is_secret_name
+from agentrun.templates import TemplateEngine
 
 ENV = {"HOST": "example.org", "PORT": "8080", "EMPTY": "", "OPENAI_API_KEY": "sk-test-1234"}
 
@@ -90,8 +91,86 @@ def test_tree_collects_secrets() -> None:
         "vars": {"unused_key": "${UNSET_API_KEY:-default-not-secret}"},
     }
     tree = interpolate_tree(data, env)
-    assert tree.secrets == {"p1", "Bearer abc", "t0k", "sk-test-1234"}
+    # A default stands in for a secret, so it is one too.
+    assert tree.secrets == {"p1", "Bearer abc", "t0k", "sk-test-1234", "default-not-secret"}
     assert tree.missing == []
+
+
+def test_literal_credentials_and_secret_defaults_are_secrets() -> None:
+    data = {
+        "providers": {
+            "llm": {"api_key": "sk-literal-0123456789", "base_url": "http://localhost:1/v1"},
+            "local": {"api_key": "none"},  # a placeholder, too short to be a credential
+        },
+        "agents": {
+            "bot": {
+                "headers": {
+                    "Authorization": "Bearer literal-token-abc",
+                    "X-Service-Token": "literal-service-token",
+                    "Accept": "application/json",
+                },
+                "api_key": "${UNSET_VALUE:-default-credential}",
+                "prompt": "${UNSET_PASSWORD:-default-password}",
+                "system": "${UNSET_PLAIN:-default-plain-text}",
+            }
+        },
+    }
+    tree = interpolate_tree(data, {})
+    assert tree.secrets == {
+        "sk-literal-0123456789",
+        "Bearer literal-token-abc",
+        "literal-token-abc",
+        "literal-service-token",
+        "default-credential",
+        "default-password",
+    }
+
+
+@pytest.mark.parametrize(
+    "loc",
+    [
+        ("agents", "a", "prompt"),
+        ("agents", "a", "mock", "outputs", 0),
+        ("agents", "a", "command", 0),
+        ("providers", "hook", "body", "messages", 0, "content"),
+        ("agents", "a", "url"),
+        ("defaults", "system"),
+        ("stages", 0, "input"),
+    ],
+)
+def test_values_in_template_fields_stay_literal(loc: tuple[str | int, ...]) -> None:
+    data: object = "branch ${BRANCH}!"
+    for key in reversed(loc):
+        data = [data] if isinstance(key, int) else {key: data}
+    tree = interpolate_tree(data, {"BRANCH": "{{ 7*7 }} {% if 1 %}{# c #}"})
+    value: object = tree.data
+    for key in loc:
+        value = value[key]  # type: ignore[index]
+    assert isinstance(value, str)
+    assert TemplateEngine().render(value, {}) == "branch {{ 7*7 }} {% if 1 %}{# c #}!"
+
+
+def test_values_elsewhere_are_untouched() -> None:
+    data = {"agents": {"a": {"model": "${M}"}}, "vars": {"v": "${M}"}, "input": "${M}"}
+    tree = interpolate_tree(data, {"M": "{{ x }}"})
+    assert tree.data == {
+        "agents": {"a": {"model": "{{ x }}"}},
+        "vars": {"v": "{{ x }}"},
+        "input": "{{ x }}",
+    }
+
+
+def test_a_reference_inside_template_code_is_refused() -> None:
+    data = {"agents": {"a": {"prompt": "{{ input if '${MODE}' }} {# ${MODE} #} ${MODE}"}}}
+    tree = interpolate_tree(data, {"MODE": "x"})
+    assert tree.data["agents"]["a"]["prompt"] == "{{ input if '${MODE}' }} {#  #} x"
+    assert tree.invalid == [
+        (
+            ("agents", "a", "prompt"),
+            "${MODE} inside {{ }} or {% %} would turn its value into template code;"
+            " declare it under vars: (e.g. mode: ${MODE}) and use vars.mode",
+        )
+    ]
 
 
 def test_tree_reports_locations() -> None:

@@ -170,3 +170,13 @@ def test_a_hanging_async_function_is_cancelled() -> None:
 
     with pytest.raises(TimeoutError):
         asyncio.run(attempt())
+
+
+@pytest.mark.parametrize("name", ["returns_generator", "returns_async_generator"])
+def test_a_generator_is_a_failure_not_its_repr(name: str) -> None:
+    with pytest.raises(ProviderError) as caught:
+        run_once(client(name), make_request("two words"))
+    assert str(caught.value) == (
+        f"callable 'helpers_funcs:{name}' returned a generator; return a string"
+        " (for instance ''.join(...) of its items)"
+    )

@@ -19,7 +19,14 @@ def compile_max_latency(
     def verdict(inp: CheckInput) -> str | None:
         if inp.duration_s <= limit:
             return None
-        return f"took {format_duration(inp.duration_s)}, {allowed}"
+        took = format_duration(inp.duration_s)
+        digits = 4
+        # 2.0004s over a 2s limit must not read "took 2s": add digits until it differs.
+        while took == format_duration(limit) and digits <= 12:
+            seconds = inp.duration_s
+            took = f"{seconds:.{digits}g}s" if seconds >= 1 else f"{seconds * 1000:.{digits}g}ms"
+            digits += 1
+        return f"took {took}, {allowed}"
 
     return PredicateCheck(name, spec.severity, verdict)
 

@@ -61,7 +61,9 @@ def describe(event: Event) -> str | None:
     """The text of one event for logs, or ``None`` for events not worth a line."""
     match event:
         case RunStarted():
-            return f"run {event.paradigm} ({event.pattern}): {len(event.agents)} agents"
+            count = len(event.agents)
+            noun = "agent" if count == 1 else "agents"
+            return f"run {event.paradigm} ({event.pattern}): {count} {noun}"
         case StageStarted():
             return f"stage {event.stage} started: {', '.join(event.agents)}"
         case StageFinished():

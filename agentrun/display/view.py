@@ -279,7 +279,7 @@ def partial_summary(state: RunState, clean: Callable[[str], str]) -> RenderableT
     """What to leave on screen when the run stopped before it could report."""
     return Text(
         f"{clean(state.paradigm)} ({state.pattern}) stopped after {clock_text(state.last_t)}: "
-        f"{state.done} of {state.total} agents finished",
+        f"{state.done} of {state.total} {'agent' if state.total == 1 else 'agents'} finished",
         style="bold",
     )
 

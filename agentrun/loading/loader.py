@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
-from agentrun.loading.positions import Position, Positions, parse_yaml
+from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
 from agentrun.loading.spec_errors import translate_errors
@@ -125,10 +125,17 @@ def load_text(
         )
         raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
 
-    tree = interpolate_tree(parsed.data, os.environ if env is None else env, registry.secret_fields)
+    # `x-` keys hold YAML anchors for reuse (as in docker-compose files) and nothing else.
+    data = {k: v for k, v in parsed.data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    tree = interpolate_tree(
+        data,
+        os.environ if env is None else env,
+        secret_fields=registry.secret_fields,
+        template_fields=registry.template_fields,
+    )
     for loc, name in tree.missing:
         pos = positions.locate(loc)
-        provider = _network_provider_at(parsed.data, loc, registry)
+        provider = _network_provider_at(data, loc, registry)
         message = f"environment variable {name} is not set"
         if provider is not None:
             message += f" (needed by provider {provider!r}; --mock runs without it)"
@@ -195,7 +202,8 @@ def _network_provider_at(
 def _read(path: Path) -> str:
     """The file's text, or a SpecError saying plainly why it cannot be read."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         message = "no such file"
     except IsADirectoryError:
@@ -205,6 +213,9 @@ def _read(path: Path) -> str:
     except OSError as exc:
         message = f"cannot read the file: {exc.strerror or exc}"
     else:
+        if len(data) > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            raise SpecError([Problem(str(path), 1, 1, f"the file is larger than {limit} MiB")])
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -20,8 +20,27 @@ Loc = tuple[str | int, ...]
 """A path into the document: mapping keys and list indexes, as in pydantic's ``loc``."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-MAX_NODES = 100_000
-"""Most values a document may hold once aliases are expanded (aliases can nest to billions)."""
+_INT_TAG = "tag:yaml.org,2002:int"
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest paradigm file read (64 MiB). A file of 100,000 agents, each with a provider,
+a prompt, an output, a timeout and retries, takes about 18 MB."""
+MAX_ALIAS_VALUES = 100_000
+"""Values a document may reach through aliases (``*name``, counted once per use), plus
+:data:`ALIAS_RATIO` per value written out.
+
+Values written out are bounded by :data:`MAX_FILE_BYTES`; aliases can nest to billions
+of values in a few lines, so what they add is bounded on its own, yet grows with the
+document: 100,000 agents may each merge a shared ``<<: *defaults``."""
+ALIAS_RATIO = 10
+"""Values aliases may add per value written out, above :data:`MAX_ALIAS_VALUES`."""
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and lists (a paradigm needs fewer than ten levels)."""
+MAX_NUMBER_DIGITS = 1000
+"""Longest unquoted integer; a longer one is refused (quote it to have text)."""
+# Characters YAML forbids in a stream: C0 controls other than tab and newlines, DEL,
+# C1 controls other than NEL, surrogates, and U+FFFE/U+FFFF.
+_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Position(NamedTuple):
@@ -100,6 +119,15 @@ def parse_yaml(text: str) -> ParsedYaml:
         The data as ``yaml.safe_load`` builds it, the positions of its nodes, and the
         problems found. A syntax error or an empty document gives ``data=None``.
     """
+    bad = _FORBIDDEN.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        message = (
+            f"character U+{ord(bad.group()):04X} is not allowed in YAML;"
+            f' remove it, or write it as an escape such as "\\x01" in a double-quoted string'
+        )
+        return ParsedYaml(None, Positions(), [(Position(line, column), message)])
     if _FastLoader is not None:
         parsed = _parse_with(_FastLoader, text)
         if parsed is not None:
@@ -126,13 +154,39 @@ def _parse_with(
         if recorder.fatal:
             return ParsedYaml(None, positions, problems)
         data = loader.construct_document(node)
+        _drop_keys(data, recorder.not_text)
     except yaml.MarkedYAMLError as exc:
         if not keep_errors:
             return None
         return ParsedYaml(None, positions, [_syntax_problem(exc)])
+    except RecursionError:
+        # The composer recurses per level, so a very deep file fails before the
+        # recorder can stop it; the events (a flat stream) say where it gets too deep.
+        where = _too_deep(loader_class, text)
+        return ParsedYaml(None, positions, [(where, f"nested more than {MAX_DEPTH} levels deep")])
     finally:
         loader.dispose()
     return ParsedYaml(data, positions, problems)
+
+
+def _too_deep(loader_class: type[_AnyLoader], text: str) -> Position:
+    """Where the collections of ``text`` first nest more than :data:`MAX_DEPTH` deep."""
+    depth = 0
+    loader = loader_class(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH + 1 and mark is not None:  # the top is not a nesting
+                    return Position(mark.line + 1, mark.column + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return Position(1, 1)
 
 
 def _mark(mark: yaml.Mark) -> Position:
@@ -149,17 +203,33 @@ class _Recorder:
         self.problems: list[tuple[Position, str]] = []
         self.active: set[int] = set()
         self.fatal = False
-        self.visits = 0
+        self.seen: set[int] = set()
+        self.aliased = 0
+        self.not_text: list[tuple[Loc, Hashable]] = []
+        """Keys that are not strings, by the loc of their mapping."""
 
-    def record(self, node: yaml.Node, loc: Loc, *, merged: bool = False) -> None:
+    def _refuse(self, node: yaml.Node, message: str) -> None:
+        if not self.fatal:
+            self.problems.append((_mark(node.start_mark), message))
+        self.fatal = True
+
+    def record(
+        self, node: yaml.Node, loc: Loc, *, merged: bool = False, aliased: bool = False
+    ) -> None:
         """Record ``node`` at ``loc``; under a merge key, never over an explicit key."""
-        self.visits += 1
-        if self.visits > MAX_NODES:
-            if not self.fatal:
-                message = f"more than {MAX_NODES} values once aliases are expanded"
-                self.problems.append((_mark(node.start_mark), message))
-            self.fatal = True
+        if self.fatal:
             return
+        # A node met again is reached through an alias, and so is all it holds.
+        aliased = aliased or id(node) in self.seen
+        if aliased:
+            self.aliased += 1
+            if self.aliased > MAX_ALIAS_VALUES + ALIAS_RATIO * len(self.seen):
+                message = f"more than {MAX_ALIAS_VALUES} values once aliases are expanded"
+                return self._refuse(node, message)
+        else:
+            self.seen.add(id(node))
+        if len(loc) > MAX_DEPTH:
+            return self._refuse(node, f"nested more than {MAX_DEPTH} levels deep")
         if id(node) in self.active:
             # Data that contains itself cannot be validated, interpolated or printed.
             where = self.positions.keys.get(loc) or self.positions.locate(loc[:-1])
@@ -168,19 +238,27 @@ class _Recorder:
             return
         self._set(self.positions.values, loc, _mark(node.start_mark), merged)
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == _INT_TAG and len(node.value) > MAX_NUMBER_DIGITS:
+                message = (
+                    f"a number of {len(node.value)} digits is too long"
+                    f" (at most {MAX_NUMBER_DIGITS}); quote it if it is text"
+                )
+                self.problems.append((_mark(node.start_mark), message))
+                self.fatal = True
+                return
             if node.style in ("|", ">"):
                 self._set(self.positions.blocks, loc, _block_start(node, self.lines), merged)
             return
         self.active.add(id(node))
         if isinstance(node, yaml.SequenceNode):
             for index, child in enumerate(node.value):
-                self.record(child, (*loc, index), merged=merged)
+                self.record(child, (*loc, index), merged=merged, aliased=aliased)
         elif isinstance(node, yaml.MappingNode):
-            self._mapping(node, loc, merged)
+            self._mapping(node, loc, merged, aliased)
         self.active.discard(id(node))
 
-    def _mapping(self, node: yaml.MappingNode, loc: Loc, merged: bool) -> None:
-        seen: dict[Hashable, Position] = {}
+    def _mapping(self, node: yaml.MappingNode, loc: Loc, merged: bool, aliased: bool) -> None:
+        seen: dict[tuple[type, Hashable], Position] = {}
         sources: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -191,18 +269,25 @@ class _Recorder:
             if key is None:
                 continue
             where = _mark(key_node.start_mark)
-            if key in seen and not merged:
-                first = seen[key].line
+            if not isinstance(key, str):
+                # `on:`, `1:`, `null:` are not names; each is reported where it is written.
+                if not merged:
+                    self.problems.append((where, _not_text(key)))
+                    self.not_text.append((loc, key))
+                continue
+            typed = (type(key), key)
+            if typed in seen and not merged:
+                first = seen[typed].line
                 self.problems.append(
                     (where, f"duplicate key {key!r} (first defined on line {first})")
                 )
-            seen[key] = where
+            seen[typed] = where
             # The last of equal keys wins, as in the data PyYAML builds.
             self._set(self.positions.keys, (*loc, key), where, merged)
-            self.record(value_node, (*loc, key), merged=merged)
+            self.record(value_node, (*loc, key), merged=merged, aliased=aliased)
         # Explicit keys win over merged ones (``<<: *base``), so merged ones come last.
         for source in sources:
-            self.record(source, loc, merged=True)
+            self.record(source, loc, merged=True, aliased=aliased)
 
     @staticmethod
     def _set(table: dict[Loc, Any], loc: Loc, value: Any, merged: bool) -> None:
@@ -215,14 +300,43 @@ class _Recorder:
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _key(loader: _AnyLoader, node: yaml.Node) -> str | int | None:
-    """The constructed key, if it is one a ``loc`` can hold."""
+def _key(loader: _AnyLoader, node: yaml.Node) -> Hashable:
+    """The constructed key, if it is a scalar (``None`` for a mapping or list key)."""
     if not isinstance(node, yaml.ScalarNode):
         return None
     if node.tag == _STR_TAG:
         return str(node.value)  # nearly every key: no need to construct it twice
-    key = loader.construct_object(node)
-    return key if isinstance(key, str | int) else str(key)
+    key: Hashable = loader.construct_object(node)
+    return key if key is not None else _NULL
+
+
+class _Null:
+    """Stands for a ``null:`` key, told apart from a mapping or list key (``None``)."""
+
+
+_NULL = _Null()
+
+
+def _not_text(key: Hashable) -> str:
+    """The problem of a key that YAML reads as something other than text."""
+    if isinstance(key, bool):
+        why = " (YAML reads unquoted yes, no, on and off as booleans)"
+        return f"key {str(key).lower()} must be a string; quote it{why}"
+    shown = "null" if key is _NULL else repr(key)
+    return f"key {shown} must be a string; quote it"
+
+
+def _drop_keys(data: Any, where: list[tuple[Loc, Hashable]]) -> None:
+    """Remove the keys that are not strings (each already reported) from ``data``."""
+    for loc, key in where:
+        mapping: Any = data
+        for part in loc:
+            if isinstance(mapping, dict):
+                mapping = mapping.get(part)
+            elif isinstance(mapping, list) and isinstance(part, int):
+                mapping = mapping[part]
+        if isinstance(mapping, dict):
+            mapping.pop(None if key is _NULL else key, None)
 
 
 def _block_start(node: yaml.ScalarNode, lines: list[str]) -> _Block:

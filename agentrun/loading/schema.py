@@ -48,6 +48,8 @@ def paradigm_schema(registry: Registry | None = None) -> dict[str, Any]:
     defs[name(ImperativeSpec)]["oneOf"] = [{"required": [check]} for check in registry.checks]
     document = defs.pop(name(Paradigm))
     document = {"$schema": _DIALECT, **document, "$defs": defs}
+    # `x-` keys are the home of YAML anchors; the loader ignores them.
+    document["patternProperties"] = {"^x-": {}}
     return document
 
 

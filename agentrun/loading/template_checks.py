@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from agentrun.registry import Registry
 
 _COMMON_TEMPLATES = ("prompt", "system")
+_LOADING_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from ... import",
+    nodes.Extends: "extends",
+}
 
 
 def check_templates(
@@ -139,7 +145,13 @@ class _TemplateChecker:
         except jinja2.TemplateSyntaxError as exc:
             self.add(loc, f"template syntax error: {exc.message}", exc.lineno)
             return
-        free = meta.find_undeclared_variables(tree)
+        if not self._known_parts(loc, tree):
+            return
+        try:
+            free = meta.find_undeclared_variables(tree)
+        except jinja2.TemplateError as exc:  # anything else the compiler refuses
+            self.add(loc, f"template error: {exc.message or exc}", getattr(exc, "lineno", None))
+            return
         unseen = set(free)
         for name in tree.find_all(nodes.Name):
             if name.name in unseen and name.ctx == "load":
@@ -149,6 +161,32 @@ class _TemplateChecker:
             assert isinstance(member, nodes.Getattr | nodes.Getitem)  # narrows find_all's type
             if isinstance(member.node, nodes.Name) and member.node.name in free:
                 self._member(loc, member, member.node.name)
+
+    def _known_parts(self, loc: Loc, tree: nodes.Template) -> bool:
+        """Report unknown filters and tests, and tags that load other templates.
+
+        Returns:
+            Whether the template has none of them (its names can then be checked).
+        """
+        before = len(self.findings)
+        for node in tree.find_all((nodes.Filter, nodes.Test)):
+            assert isinstance(node, nodes.Filter | nodes.Test)  # narrows find_all's type
+            kind, known = (
+                ("filter", self.engine.filters)
+                if isinstance(node, nodes.Filter)
+                else ("test", self.engine.tests)
+            )
+            if node.name not in known:
+                message = f"unknown {kind} {node.name!r}" + hint(node.name, sorted(known))
+                self.add(loc, message, node.lineno)
+        for tag in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            word = _LOADING_TAGS[type(tag)]
+            message = (
+                f"{{% {word} %}} is not supported: a template cannot load other templates"
+                " (write the text in place, or use prompt_file: for a long prompt)"
+            )
+            self.add(loc, message, tag.lineno)
+        return len(self.findings) == before
 
     def _top_level(self, loc: Loc, node: nodes.Name, item_ok: bool) -> None:
         if node.name == "item" and not item_ok:

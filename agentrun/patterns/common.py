@@ -26,7 +26,7 @@ def require_met(require: Require, passed: int, total: int) -> bool:
 
 def describe_require(require: Require, passed: int, total: int) -> str:
     """A reason such as ``2 of 3 agents passed; require: all``."""
-    return f"{passed} of {total} agents passed; require: {require}"
+    return f"{passed} of {total} {'agent' if total == 1 else 'agents'} passed; require: {require}"
 
 
 def base_context(graph: TaskGraph) -> dict[str, Any]:

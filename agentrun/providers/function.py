@@ -102,6 +102,12 @@ class PythonClient:
             return Reply(value)
         if value is None:
             raise ProviderError(f"callable {self._reference!r} returned None")
+        if inspect.isgenerator(value) or inspect.isasyncgen(value):
+            # Joining would hide a forgotten `return`; iterating could run forever.
+            raise ProviderError(
+                f"callable {self._reference!r} returned a generator; return a string"
+                " (for instance ''.join(...) of its items)"
+            )
         return Reply(json.dumps(value, ensure_ascii=False, default=str))
 
     def _resolve(self) -> Callable[..., Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from agentrun.durations import parse_duration
-from agentrun.errors import ProviderError, UsageError
+from agentrun.errors import ProviderError, TemplateError, UsageError
 from agentrun.loading.model_base import Duration, StrictModel
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import (
@@ -75,6 +75,7 @@ class MockClient:
         "_latency",
         "_outputs",
         "_render",
+        "_single",
     )
 
     def __init__(self, options: ClientOptions) -> None:
@@ -92,6 +93,7 @@ class MockClient:
         for source in sources:
             options.templates.precompile(source, f"agent {options.agent!r}")
         self._outputs = sources
+        self._single = outputs is None
         self._render = options.templates.render
 
         latency = _seconds(options.agent, fields.get("latency"))
@@ -128,8 +130,12 @@ class MockClient:
         outputs = self._outputs
         if not outputs:
             return Reply(request.prompt)
-        source = outputs[attempt - 1] if attempt <= len(outputs) else outputs[-1]
-        return Reply(self._render(source, request.context))
+        index = attempt - 1 if attempt <= len(outputs) else len(outputs) - 1
+        try:
+            return Reply(self._render(outputs[index], request.context))
+        except TemplateError as exc:
+            field = "output" if self._single else f"outputs[{index}]"
+            raise TemplateError(f"{exc} (in {field})") from None
 
 
 def open_mock_session(entry: ProviderEntry | None) -> ProviderSession:
