@@ -115,9 +115,9 @@ def load_text(
     parsed = parse_yaml(text)
     positions = parsed.positions
     problems = [Problem(where, pos.line, pos.column, msg) for pos, msg in parsed.problems]
-    if parsed.data is None:
+    if parsed.data is None and problems:
         raise SpecError(problems)
-    if not isinstance(parsed.data, dict):
+    if not isinstance(parsed.data, dict):  # a document that is `null`, a list, a number
         pos = positions.locate(())
         kind = "a list" if isinstance(parsed.data, list) else f"{parsed.data!r}"
         message = (
