@@ -19,7 +19,7 @@ from typing import Any
 from agentrun.checks.base import CheckInput
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.limits import ProviderLimiter
-from agentrun.engine.retry import compute_backoff
+from agentrun.engine.retry import next_wait
 from agentrun.errors import AgentError
 from agentrun.events.records import (
     AgentFinished,
@@ -147,11 +147,11 @@ async def _attempts(
         if record.status is AgentStatus.VIOLATED:
             rejected = record.output
             violations = tuple(f"{c.name}: {c.message}" for c in record.checks if c.is_violation)
-        wait = compute_backoff(number, node.backoff, ctx.rng)
-        if retry_after is not None:
-            wait = max(wait, retry_after)  # the server knows better than our backoff
-        if agent_limit is not None and ctx.now() + wait >= agent_limit.at:
-            return record.status, f"no time left for another attempt within the {agent_limit.label}"
+        wait, refused = next_wait(
+            number, node.backoff, ctx.rng, retry_after, agent_limit, ctx.now()
+        )
+        if refused is not None:
+            return record.status, refused
         ctx.emit(
             Retrying, instance=instance, attempt=number + 1, wait_s=wait, caused_by=record.status
         )
