@@ -94,7 +94,7 @@ class Backoff(StrictModel):
     """Wait before the first retry."""
     max: Duration = 8.0
     """Upper bound of any single wait."""
-    multiplier: float = Field(default=2.0, ge=1.0)
+    multiplier: float = Field(default=2.0, ge=1.0, allow_inf_nan=False)
     """Growth factor between successive waits."""
     jitter: bool = True
     """Randomise each wait between half and all of its computed value."""
@@ -109,9 +109,9 @@ class Backoff(StrictModel):
 class Price(StrictModel):
     """Cost of a provider's tokens, in USD per million tokens."""
 
-    input: float = Field(ge=0)
+    input: float = Field(ge=0, allow_inf_nan=False)
     """USD per million prompt tokens."""
-    output: float = Field(ge=0)
+    output: float = Field(ge=0, allow_inf_nan=False)
     """USD per million completion tokens."""
 
 

@@ -104,5 +104,10 @@ def report_dict(result: RunResult) -> dict[str, Any]:
 
 
 def render_report(result: RunResult, redact: Redactor) -> str:
-    """The report as JSON text with every secret masked."""
-    return redact(json.dumps(report_dict(result), indent=2, ensure_ascii=False)) + "\n"
+    """The report as JSON text with every secret masked.
+
+    Raises:
+        ValueError: a number is not finite (strict JSON has no ``Infinity``).
+    """
+    text = json.dumps(report_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
+    return redact(text) + "\n"
