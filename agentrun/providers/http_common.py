@@ -111,7 +111,9 @@ class HttpSession:
             ProviderError: no reply (connection, TLS, URL) or a non-2xx status.
         """
         try:
-            async with self.session.request(method, url, json=payload, headers=headers) as response:
+            async with self.session.request(
+                method, url, json=payload, headers=headers, proxy=self.proxy_for(url)
+            ) as response:
                 body = await response.read()
                 if response.status >= 300:
                     raise status_error(who, response, body)
