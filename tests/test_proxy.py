@@ -41,6 +41,12 @@ class ForwardProxy:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # Connections the client kept alive are still being served: end them cleanly.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(server.wait_closed())
         self._loop.close()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
