@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from agentrun.checks.base import CheckInput
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.retry import next_wait
+from agentrun.engine.streaming import DeltaStream
 from agentrun.errors import AgentError
 from agentrun.events.records import (
     AgentFinished,
@@ -30,7 +31,6 @@ from agentrun.events.records import (
     FallbackStarted,
     Queued,
     Retrying,
-    Streamed,
 )
 from agentrun.graph.compiled import AgentNode
 from agentrun.providers.base import AgentClient, Reply, Request
@@ -182,6 +182,7 @@ async def _attempt(
     limiter = ctx.limiters.get(node.name)
     ticket: int | None = None
     outcome = "error"
+    stream = DeltaStream(ctx, instance, number) if ctx.streaming else None
     try:
         request = Request(
             agent=node.name,
@@ -192,7 +193,7 @@ async def _attempt(
             context=attempt_context,
             rejected=rejected,
             violations=violations,
-            on_delta=_streamer(ctx, instance, number) if ctx.streaming else None,
+            on_delta=stream.feed if stream is not None else None,
         )
         holds_slot = False
         if ctx.slots is not None or limiter is not None:
@@ -211,6 +212,8 @@ async def _attempt(
         finally:
             if holds_slot and ctx.slots is not None:
                 ctx.slots.release()
+            if stream is not None:
+                stream.close()
     except TimeoutError:
         assert limit is not None  # only our own scopes let TimeoutError through
         record = AttemptRecord(
@@ -307,18 +310,6 @@ async def _wait_for_slot(
             ctx.slots.release()
         raise
     return holds_slot, ticket
-
-
-def _streamer(ctx: RunContext, instance: str, number: int) -> Callable[[str], None]:
-    """The callback a streaming provider feeds each piece of text to."""
-    received = 0
-
-    def on_delta(delta: str) -> None:
-        nonlocal received
-        received += len(delta)
-        ctx.emit(Streamed, instance=instance, attempt=number, delta=delta, chars=received)
-
-    return on_delta
 
 
 async def _check(

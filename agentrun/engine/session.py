@@ -24,6 +24,7 @@ from agentrun.patterns import PATTERNS, PatternOutcome
 from agentrun.patterns.pipeline import instance_names
 from agentrun.providers import open_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
+from agentrun.redact import redacting
 from agentrun.results import RunResult, RunStatus
 from agentrun.templates import TemplateEngine
 
@@ -46,7 +47,8 @@ async def execute(
     A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent, waits
     for their cleanup, and returns a result whose status is ``interrupted``.
     """
-    with collector_tuned():
+    # Providers and checks clip long messages; the run's secrets are masked before any cut.
+    with collector_tuned(), redacting(graph.secrets):
         return await _execute(graph, bus, options or EngineOptions())
 
 

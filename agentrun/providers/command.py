@@ -16,6 +16,7 @@ from pathlib import Path
 from agentrun.errors import CommandFailed, ProviderError, UsageError
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.redact import active_redactor
 
 __all__ = ["CommandClient", "open_command_session"]
 
@@ -195,7 +196,8 @@ def _strip_newline(text: str) -> str:
 def _stderr_tail(raw: bytes) -> str:
     """The last few non-empty lines of stderr, at most ``_TAIL_CHARS`` characters."""
     # Only the end matters; a cut multi-byte character becomes one replacement sign.
-    text = raw[-8 * _TAIL_CHARS :].decode("utf-8", errors="replace")
+    # The window reaches back a whole secret further, so one it cuts is cut again below.
+    window = 8 * _TAIL_CHARS + 4 * active_redactor().longest
+    text = active_redactor()(raw[-window:].decode("utf-8", errors="replace"))
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    tail = "\n".join(lines[-_TAIL_LINES:])
-    return tail[-_TAIL_CHARS:]
+    return "\n".join(lines[-_TAIL_LINES:])[-_TAIL_CHARS:]

@@ -26,10 +26,12 @@ import aiohttp
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import Price, ProviderEntry
 from agentrun.providers.base import AgentClient, ClientOptions
+from agentrun.redact import clip
 from agentrun.results import Usage
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MESSAGE_LIMIT = 300
+_PREVIEW_LIMIT = 80
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 
 
@@ -177,7 +179,7 @@ def parse_json(who: str, body: bytes, status: int) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        preview = body[:80].decode("utf-8", errors="replace")
+        preview = clip(body.decode("utf-8", errors="replace"), _PREVIEW_LIMIT)
         raise ProviderError(f"{who}: reply is not JSON (HTTP {status}): {preview!r}") from None
 
 
@@ -215,5 +217,5 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+    # Redacted before it is cut (inside clip): a cut through a key would hide it from redaction.
+    return clip(" ".join(text.split()), _MESSAGE_LIMIT)

@@ -9,6 +9,7 @@ from agentrun.errors import ProviderError
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
 from agentrun.providers.http_common import HttpSession, describe, parse_json
+from agentrun.redact import clip
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -138,7 +139,8 @@ class OpenAIClient:
         try:
             chunk = json.loads(payload)
         except ValueError:
-            raise ProviderError(f"{self._who}: malformed stream chunk: {payload[:80]!r}") from None
+            preview = clip(payload, 80)  # redacted before it is cut
+            raise ProviderError(f"{self._who}: malformed stream chunk: {preview!r}") from None
         return chunk if isinstance(chunk, dict) else {}
 
 
