@@ -87,6 +87,8 @@ class AttemptRecord:
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
     usage: Usage | None = None
+    output_truncated: int | None = None
+    """The output's full length in bytes when only its head and tail were kept."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)

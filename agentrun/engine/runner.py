@@ -17,10 +17,10 @@ from dataclasses import replace
 from typing import Any
 
 from agentrun.checks.base import CheckInput
+from agentrun.engine.calls import DeltaStream, call_provider
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.retry import next_wait
-from agentrun.engine.streaming import DeltaStream
 from agentrun.errors import AgentError
 from agentrun.events.records import (
     AgentFinished,
@@ -33,7 +33,7 @@ from agentrun.events.records import (
     Retrying,
 )
 from agentrun.graph.compiled import AgentNode
-from agentrun.providers.base import AgentClient, Reply, Request
+from agentrun.providers.base import Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
 
@@ -207,7 +207,7 @@ async def _attempt(
             limit = Limit.tightest(
                 Limit(begun + node.timeout, "timeout", node.timeout), agent_limit
             )
-            reply = await _call(ctx.clients[node.name], request, limit)
+            reply = await call_provider(ctx.clients[node.name], request, limit)
             outcome = "ok"
         finally:
             if holds_slot and ctx.slots is not None:
@@ -238,7 +238,14 @@ async def _attempt(
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
     if not node.imperatives:
-        record = AttemptRecord(number, AgentStatus.PASSED, duration, reply.text, usage=reply.usage)
+        record = AttemptRecord(
+            number,
+            AgentStatus.PASSED,
+            duration,
+            reply.text,
+            usage=reply.usage,
+            output_truncated=reply.truncated_from,
+        )
         return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
@@ -263,25 +270,17 @@ async def _attempt(
         status = AgentStatus.VIOLATED
     else:
         error, status = None, AgentStatus.PASSED
-    record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
+    record = AttemptRecord(
+        number,
+        status,
+        duration,
+        reply.text,
+        error,
+        tuple(checks),
+        reply.usage,
+        reply.truncated_from,
+    )
     return record, True, False, None
-
-
-async def _call(client: AgentClient, request: Request, limit: Limit | None) -> Reply:
-    """One provider call under the attempt's limit; only our own expired scope raises
-    TimeoutError (a provider's own timeout is an ordinary, retryable failure)."""
-    if limit is None:
-        try:
-            return await client.complete(request)
-        except TimeoutError:
-            raise AgentError("the provider timed out") from None
-    async with asyncio.timeout_at(limit.at) as scope:
-        try:
-            return await client.complete(request)
-        except TimeoutError:
-            if scope.expired():
-                raise
-            raise AgentError("the provider timed out") from None
 
 
 async def _wait_for_slot(

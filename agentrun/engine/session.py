@@ -24,6 +24,7 @@ from agentrun.patterns import PATTERNS, PatternOutcome
 from agentrun.patterns.pipeline import instance_names
 from agentrun.providers import open_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
 from agentrun.redact import redacting
 from agentrun.results import RunResult, RunStatus
 from agentrun.templates import TemplateEngine
@@ -124,6 +125,7 @@ def _open_clients(
                 model=node.model,
                 temperature=node.temperature,
                 max_tokens=node.max_tokens,
+                max_output=node.max_output or DEFAULT_MAX_OUTPUT,
             )
         )
 

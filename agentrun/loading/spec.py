@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from agentrun.durations import parse_duration
+from agentrun.sizes import ByteSize
 
 Duration = Annotated[
     float,
@@ -227,6 +228,9 @@ class AgentSettings(StrictModel):
     """Waits between attempts."""
     imperatives: list[str] | None = None
     """Names of imperatives every output must pass."""
+    max_output: ByteSize | None = None
+    """Most output kept per attempt (default 1MiB): ``64KiB``, ``2MB`` or bytes. A longer
+    output keeps its head and tail, marked truncated; a program is stopped at 8 times it."""
 
 
 class Defaults(AgentSettings):

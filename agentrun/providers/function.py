@@ -23,6 +23,7 @@ from agentrun.callables import (
 from agentrun.errors import AgentError, CallableFailed, ProviderError, UsageError
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
+from agentrun.providers.capture import clip_text
 
 __all__ = ["PythonClient", "open_python_session"]
 
@@ -53,6 +54,7 @@ class PythonClient:
         self._function: Callable[..., Any] | None = None
         self._is_async = False
         self._wants_context = False
+        self._max_output = options.max_output
 
     async def complete(self, request: Request) -> Reply:
         """Call the function once.
@@ -76,11 +78,12 @@ class PythonClient:
             raise  # the function chose an agentrun error (say, a non-retryable one): keep it
         except Exception as exc:
             raise CallableFailed(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(value, str):
-            return Reply(value)
         if value is None:
             raise ProviderError(f"callable {self._reference!r} returned None")
-        return Reply(json.dumps(value, ensure_ascii=False, default=str))
+        if not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        text, full = clip_text(value, self._max_output)
+        return Reply(text, truncated_from=full)
 
     def _resolve(self) -> Callable[..., Any]:
         """Import the function once; later calls reuse it.

@@ -26,12 +26,16 @@ import aiohttp
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import Price, ProviderEntry
 from agentrun.providers.base import AgentClient, ClientOptions
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT, too_large
 from agentrun.redact import clip
 from agentrun.results import Usage
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MESSAGE_LIMIT = 300
 _PREVIEW_LIMIT = 80
+_ERROR_BODY_LIMIT = 64 * 1024
+"""Bytes of an error reply read for its message; the rest is not read."""
+_READ_SIZE = 64 * 1024
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 
 
@@ -106,19 +110,23 @@ class HttpSession:
         *,
         payload: Any,
         headers: Mapping[str, str],
+        max_output: int = DEFAULT_MAX_OUTPUT,
     ) -> tuple[int, bytes]:
         """Send a request and read the whole reply: (status, body).
 
         Raises:
-            ProviderError: no reply (connection, TLS, URL) or a non-2xx status.
+            ProviderError: no reply (connection, TLS, URL), a non-2xx status, or a
+                body larger than ``max_output`` (read no further: it cannot be parsed).
         """
         try:
             async with self.session.request(
                 method, url, json=payload, headers=headers, proxy=self.proxy_for(url)
             ) as response:
-                body = await response.read()
+                body = await read_bounded(response.content, max_output)
                 if response.status >= 300:
-                    raise status_error(who, response, body)
+                    raise status_error(who, response, body or b"")
+                if body is None:
+                    raise too_large(who, max_output)
                 return response.status, body
         except aiohttp.ClientError as exc:
             raise transport_error(who, exc) from None
@@ -137,11 +145,21 @@ class HttpSession:
                 url, json=payload, headers=headers, proxy=self.proxy_for(url)
             ) as response:
                 if response.status >= 300:
-                    body = await response.read()
-                    raise status_error(who, response, body)
+                    body = await read_bounded(response.content, _ERROR_BODY_LIMIT)
+                    raise status_error(who, response, body or b"")
                 yield response.content  # errors while reading it are mapped here too
         except aiohttp.ClientError as exc:
             raise transport_error(who, exc) from None
+
+
+async def read_bounded(content: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it passes ``limit`` bytes (read no further)."""
+    body = bytearray()
+    while chunk := await content.read(_READ_SIZE):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def describe(options: ClientOptions) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request
+from agentrun.providers.capture import too_large
 from agentrun.providers.http_common import HttpSession, describe, parse_json
 from agentrun.redact import clip
 
@@ -57,6 +58,7 @@ class OpenAIClient:
         self._who = describe(options)
         self._model = model_of(options)
         self._stream = bool(options.fields.get("stream"))
+        self._max_output = options.max_output
         key = options.fields.get("api_key")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._extra: dict[str, Any] = {}
@@ -75,7 +77,12 @@ class OpenAIClient:
             body["stream_options"] = {"include_usage": True}
             return await self._streamed(body, request)
         status, raw = await self._session.send(
-            self._who, "POST", self._url, payload=body, headers=self._headers
+            self._who,
+            "POST",
+            self._url,
+            payload=body,
+            headers=self._headers,
+            max_output=self._max_output,
         )
         return self._reply(parse_json(self._who, raw, status))
 
@@ -102,10 +109,14 @@ class OpenAIClient:
         pieces: list[str] = []
         usage: dict[str, Any] = {}
         finished = False
+        size = 0
         async with self._session.stream(
             self._who, self._url, payload=body, headers=self._headers
         ) as content:
             async for raw in content:
+                size += len(raw)
+                if size > self._max_output:
+                    raise too_large(self._who, self._max_output)  # stop reading here
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue

@@ -1,9 +1,13 @@
-"""Streamed text on its way to the event stream, redacted across the pieces' edges."""
+"""One provider call: bounded by its time limit, its streamed text redacted on the way out."""
 
 from __future__ import annotations
 
-from agentrun.engine.context import RunContext
+import asyncio
+
+from agentrun.engine.context import Limit, RunContext
+from agentrun.errors import AgentError
 from agentrun.events.records import Streamed
+from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.redact import StreamRedactor, active_redactor
 
 
@@ -40,3 +44,20 @@ class DeltaStream:
                 delta=text,
                 chars=self._received,
             )
+
+
+async def call_provider(client: AgentClient, request: Request, limit: Limit | None) -> Reply:
+    """One provider call under the attempt's limit; only our own expired scope raises
+    TimeoutError (a provider's own timeout is an ordinary, retryable failure)."""
+    if limit is None:
+        try:
+            return await client.complete(request)
+        except TimeoutError:
+            raise AgentError("the provider timed out") from None
+    async with asyncio.timeout_at(limit.at) as scope:
+        try:
+            return await client.complete(request)
+        except TimeoutError:
+            if scope.expired():
+                raise
+            raise AgentError("the provider timed out") from None
