@@ -3,7 +3,8 @@
 Each rendered argument is one argv entry, so no text in a prompt or an input
 can become shell syntax. The program runs in its own session: when an attempt
 is cancelled (a timeout, a competitor that won, Ctrl-C) its whole process
-group is terminated, then killed, and reaped before the attempt ends.
+group is terminated, then killed, and reaped before the attempt ends. On Linux
+it is also killed if the runner dies (see :mod:`agentrun.providers.launch`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from agentrun.errors import CommandFailed, ProviderError, UsageError
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import ClientOptions, ProviderSession, Reply, Request, StatelessSession
 from agentrun.providers.capture import READ_LIMIT_FACTOR, HeadTail, capture_for
+from agentrun.providers.launch import LAUNCH_FAILED, spawn
 from agentrun.redact import active_redactor
 from agentrun.sizes import format_size
 
@@ -79,15 +81,7 @@ class CommandClient:
         args = [self._render(arg, context) for arg in self._argv]
         text = request.prompt if self._stdin is None else self._render(self._stdin, context)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=self._cwd,
-                env=self._env,
-                start_new_session=True,
-            )
+            process = await spawn(args, self._cwd, self._env)
         except OSError as exc:
             raise self._start_error(args[0], exc) from None
         stdout = capture_for(self._max_output)
@@ -109,7 +103,14 @@ class CommandClient:
             error.retryable = False
             raise error
         if process.returncode:
-            raise CommandFailed(process.returncode, _stderr_tail(stderr.tail_bytes()))
+            tail = _stderr_tail(stderr.tail_bytes())
+            if process.returncode == 127 and tail.startswith(LAUNCH_FAILED):
+                error = ProviderError(
+                    f"cannot run command {args[0]!r}: {tail[len(LAUNCH_FAILED) :]}"
+                )
+                error.retryable = False  # the same file fails the same way
+                raise error
+            raise CommandFailed(process.returncode, tail)
         return Reply(
             _strip_newline(stdout.text()), truncated_from=stdout.total if stdout.truncated else None
         )
