@@ -7,8 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -20,10 +19,7 @@ from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.loading.envfile import layered_environment
 from agentrun.loading.loader import LoadedParadigm, load_paradigm
-from agentrun.outputs.event_log import EventLog
-from agentrun.outputs.json_report import render_report
-from agentrun.outputs.junit import render_junit
-from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
+from agentrun.outputs.files import OutputTargets, RunOutputs
 from agentrun.redact import Redactor
 from agentrun.results import RunResult
 
@@ -43,9 +39,9 @@ class RunOptions:
     report: str | None = None
     """Where to write the JSON report; ``-`` for standard output."""
     events: str | None = None
-    """Where to write the JSONL event log."""
+    """Where to write the JSONL event log; ``-`` for standard output."""
     junit: str | None = None
-    """Where to write the JUnit XML (one testcase per agent)."""
+    """Where to write the JUnit XML (one testcase per agent); ``-`` for standard output."""
     display: str = "auto"
     max_concurrency: int | None = None
     deadline: float | None = None
@@ -139,10 +135,10 @@ def run(
     env = os.environ if env is None else env
     graph = compile_paradigm(path, options, env=env)
     redact = Redactor(graph.secrets)
-    report_to_stdout = options.report == "-"
+    outputs = RunOutputs(OutputTargets(options.report, options.junit, options.events), path, stdout)
     shown_report = None if options.report in (None, "-") else options.report
     display = choose_display(
-        options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
+        options.display, stderr if outputs.targets.to_stdout else stdout, env, redact, shown_report
     )
     bus = EventBus([display])
     base = str(graph.base_dir)
@@ -150,59 +146,18 @@ def run(
         # `python` agents and checks name modules that sit beside the paradigm.
         sys.path.insert(0, base)
     try:
-        with ExitStack() as stack:
-            # Every output file is opened before the run: a path that cannot be written
-            # is a usage error up front, not a lost report after minutes of work.
-            files = {
-                kind: stack.enter_context(_open_output(target))
-                for kind, target in (
-                    ("report", options.report),
-                    ("junit", options.junit),
-                    ("events", options.events),
-                )
-                if target is not None and target != "-"
-            }
-            if "events" in files:
-                bus.add(EventLog(files["events"], redact))
-            engine_options = EngineOptions(
-                max_concurrency=options.max_concurrency, seed=options.seed
-            )
-            result = _run_with_signals(graph, bus, engine_options)
-            _write_outputs(result, options, redact, stdout, stderr, env, files)
+        # Output paths were checked above: one that cannot be written is a usage
+        # error up front, not a lost report after minutes of work.
+        if (event_log := outputs.open_event_log(redact)) is not None:
+            bus.add(event_log)
+        engine_options = EngineOptions(max_concurrency=options.max_concurrency, seed=options.seed)
+        result = _run_with_signals(graph, bus, engine_options)
+        failed = outputs.finish(result, redact, stderr, env)
     finally:
+        outputs.close()
         # However the run ended, the terminal is given back (cursor shown, view closed).
         display.close()
-    return result
-
-
-def _write_outputs(
-    result: RunResult,
-    options: RunOptions,
-    redact: Redactor,
-    stdout: TextIO,
-    stderr: TextIO,
-    env: Mapping[str, str],
-    files: Mapping[str, TextIO],
-) -> None:
-    """The JSON report, the JUnit XML and the GitHub step summary, as requested."""
-    if options.report is not None:
-        text = render_report(result, redact)
-        stream = stdout if options.report == "-" else files["report"]
-        stream.write(text)
-        stream.flush()
-    if options.junit is not None:
-        files["junit"].write(render_junit(result, redact))
-    step_summary = env.get(STEP_SUMMARY_VARIABLE)
-    if step_summary:
-        report = None if options.report in (None, "-") else options.report
-        try:
-            append_step_summary(Path(step_summary), result, redact, report)
-        except OSError as exc:
-            # The run's outcome stands: a CI nicety that cannot be written only warns.
-            stderr.write(
-                f"agentrun: warning: cannot write {STEP_SUMMARY_VARIABLE} "
-                f"({step_summary}): {exc.strerror or exc}\n"
-            )
+    return replace(result, output_errors=failed) if failed else result
 
 
 def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
@@ -231,16 +186,6 @@ def _run_with_signals(graph: TaskGraph, bus: EventBus, options: EngineOptions) -
 def _cancel_once(task: asyncio.Task[RunResult]) -> None:
     if not task.cancelling():
         task.cancel()
-
-
-def _open_output(path: str) -> TextIO:
-    try:
-        target = Path(path)
-        if target.parent != Path():
-            target.parent.mkdir(parents=True, exist_ok=True)
-        return target.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
