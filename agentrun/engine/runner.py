@@ -33,7 +33,7 @@ from agentrun.events.records import (
     Retrying,
 )
 from agentrun.graph.compiled import AgentNode
-from agentrun.providers.base import Request
+from agentrun.providers.base import Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
 
@@ -238,14 +238,7 @@ async def _attempt(
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
     if not node.imperatives:
-        record = AttemptRecord(
-            number,
-            AgentStatus.PASSED,
-            duration,
-            reply.text,
-            usage=reply.usage,
-            output_truncated=reply.truncated_from,
-        )
+        record = _answered(number, AgentStatus.PASSED, duration, reply)
         return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
@@ -255,14 +248,8 @@ async def _attempt(
             checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
     except TimeoutError:
         assert agent_limit is not None
-        record = AttemptRecord(
-            number,
-            AgentStatus.TIMEOUT,
-            ctx.now() - begun,
-            reply.text,
-            f"{agent_limit.label} exceeded while checking imperatives",
-            usage=reply.usage,
-        )
+        late = f"{agent_limit.label} exceeded while checking imperatives"
+        record = _answered(number, AgentStatus.TIMEOUT, ctx.now() - begun, reply, late)
         return record, True, True, None
     broken = [c for c in checks if c.is_violation]
     if broken:
@@ -270,17 +257,29 @@ async def _attempt(
         status = AgentStatus.VIOLATED
     else:
         error, status = None, AgentStatus.PASSED
-    record = AttemptRecord(
+    record = _answered(number, status, duration, reply, error, checks)
+    return record, True, False, None
+
+
+def _answered(
+    number: int,
+    status: AgentStatus,
+    duration: float,
+    reply: Reply,
+    error: str | None = None,
+    checks: list[CheckResult] | None = None,
+) -> AttemptRecord:
+    """The record of an attempt that got a reply."""
+    return AttemptRecord(
         number,
         status,
         duration,
         reply.text,
         error,
-        tuple(checks),
+        tuple(checks or ()),
         reply.usage,
         reply.truncated_from,
     )
-    return record, True, False, None
 
 
 async def _wait_for_slot(
