@@ -127,7 +127,9 @@ def run(
 
     Raises:
         SpecError: the paradigm is invalid.
-        UsageError: an option is invalid or an output file cannot be written.
+        UsageError: an option is invalid, or output paths clash or cannot be written
+            (checked before the run; a write that fails after it is in the result's
+            ``output_errors`` instead, see :mod:`agentrun.outputs.files`).
     """
     options = options or RunOptions()
     stdout = stdout or sys.stdout
