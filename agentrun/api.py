@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import ExitStack, aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,10 +21,7 @@ from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.interrupts import guard
 from agentrun.loading.envfile import layered_environment
 from agentrun.loading.loader import LoadedParadigm, load_paradigm
-from agentrun.outputs.event_log import EventLog
-from agentrun.outputs.json_report import render_report
-from agentrun.outputs.junit import render_junit
-from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
+from agentrun.outputs.files import OutputTargets, RunOutputs
 from agentrun.redact import Redactor
 from agentrun.registry import Registry
 from agentrun.results import RunResult
@@ -45,9 +42,9 @@ class RunOptions:
     report: str | None = None
     """Where to write the JSON report; ``-`` for standard output."""
     events: str | None = None
-    """Where to write the JSONL event log."""
+    """Where to write the JSONL event log; ``-`` for standard output."""
     junit: str | None = None
-    """Where to write the JUnit XML (one testcase per agent)."""
+    """Where to write the JUnit XML (one testcase per agent); ``-`` for standard output."""
     display: str = "auto"
     max_concurrency: int | None = None
     deadline: float | None = None
@@ -142,12 +139,16 @@ def run(
 
     Raises:
         SpecError: the paradigm is invalid.
-        UsageError: an option is invalid or an output file cannot be written.
+        UsageError: an option is invalid, or output paths clash or cannot be written
+            (checked before the run; a write that fails after it is in the result's
+            ``output_errors`` instead, see :mod:`agentrun.outputs.files`).
     """
     options = options or RunOptions()
     env = os.environ if env is None else env
     graph = compile_paradigm(path, options, env=env)
-    return _run_in_loop(run_graph(graph, options, stdout=stdout, stderr=stderr, env=env, show=True))
+    return _run_in_loop(
+        run_graph(graph, options, stdout=stdout, stderr=stderr, env=env, show=True, source=path)
+    )
 
 
 async def run_graph(
@@ -158,53 +159,61 @@ async def run_graph(
     stderr: TextIO | None = None,
     env: Mapping[str, str] | None = None,
     show: bool = True,
+    source: Path | None = None,
 ) -> RunResult:
     """Run a compiled graph once through a :class:`LocalExecutor`, writing the files
-    ``options`` ask for; the display of ``options.display`` only when ``show``."""
+    ``options`` ask for; the display of ``options.display`` only when ``show``.
+
+    ``source`` is the paradigm file, which no output may overwrite. A write that fails
+    after the run is in the result's ``output_errors`` (see :mod:`agentrun.outputs.files`).
+    """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     env = os.environ if env is None else env
     redact = Redactor(graph.secrets)
+    outputs = RunOutputs(
+        OutputTargets(options.report, options.junit, options.events), source, stdout
+    )
     bus = EventBus()
     with ExitStack() as stack:
+        stack.callback(outputs.close)
         if show:
-            report_to_stdout = options.report == "-"
             shown_report = None if options.report in (None, "-") else options.report
             display = choose_display(
-                options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
+                options.display,
+                stderr if outputs.targets.to_stdout else stdout,
+                env,
+                redact,
+                shown_report,
             )
             # However the run ended, the terminal is given back (cursor shown, view closed).
             stack.callback(display.close)
             bus.add(display)
-        # Every output file is opened before the run: a path that cannot be written
-        # is a usage error up front, not a lost report after minutes of work.
-        files = {
-            kind: stack.enter_context(_open_output(target))
-            for kind, target in (
-                ("report", options.report),
-                ("junit", options.junit),
-                ("events", options.events),
-            )
-            if target is not None and target != "-"
-        }
-        if "events" in files:
-            bus.add(EventLog(files["events"], redact))
-        debug = options.debug
-        if debug is None:
-            debug = bool(env.get("AGENTRUN_DEBUG"))
-        engine_options = EngineOptions(
-            max_concurrency=options.max_concurrency, seed=options.seed, debug=debug
-        )
-        task = asyncio.current_task()
-        assert task is not None
-        # With the guard installed (the command line installs it first thing), a signal
-        # cancels the run on its loop even when the loop is blocked; embedded use without
-        # the guard keeps the caller's own signal handling.
-        with collector_tuned(), guard().running(task):
-            result = await run_one(LocalExecutor(engine_options), graph, bus)
+        # Output paths were checked above: one that cannot be written is a usage
+        # error up front, not a lost report after minutes of work.
+        if (event_log := outputs.open_event_log(redact)) is not None:
+            bus.add(event_log)
+        result = await _run_guarded(graph, bus, _engine_options(options, env))
         with guard().protected():  # a signal now waits until the outputs are written
-            _write_outputs(result, options, redact, stdout, stderr, env, files)
-    return result
+            failed = outputs.finish(result, redact, stderr, env)
+    return replace(result, output_errors=failed) if failed else result
+
+
+def _engine_options(options: RunOptions, env: Mapping[str, str]) -> EngineOptions:
+    debug = options.debug
+    if debug is None:
+        debug = bool(env.get("AGENTRUN_DEBUG"))
+    return EngineOptions(max_concurrency=options.max_concurrency, seed=options.seed, debug=debug)
+
+
+async def _run_guarded(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:
+    """One run through a local executor; with the interrupt guard installed (the command
+    line installs it first thing) a signal cancels it even when the loop is blocked, and
+    embedded use without the guard keeps the caller's own signal handling."""
+    task = asyncio.current_task()
+    assert task is not None
+    with collector_tuned(), guard().running(task):
+        return await run_one(LocalExecutor(options), graph, bus)
 
 
 async def run_one(executor: Executor, graph: TaskGraph, bus: EventBus) -> RunResult:
@@ -215,48 +224,8 @@ async def run_one(executor: Executor, graph: TaskGraph, bus: EventBus) -> RunRes
     raise asyncio.CancelledError  # cancelled before the run started: nothing to report
 
 
-def _write_outputs(
-    result: RunResult,
-    options: RunOptions,
-    redact: Redactor,
-    stdout: TextIO,
-    stderr: TextIO,
-    env: Mapping[str, str],
-    files: Mapping[str, TextIO],
-) -> None:
-    """The JSON report, the JUnit XML and the GitHub step summary, as requested."""
-    if options.report is not None:
-        text = render_report(result, redact)
-        stream = stdout if options.report == "-" else files["report"]
-        stream.write(text)
-        stream.flush()
-    if options.junit is not None:
-        files["junit"].write(render_junit(result, redact))
-    step_summary = env.get(STEP_SUMMARY_VARIABLE)
-    if step_summary:
-        report = None if options.report in (None, "-") else options.report
-        try:
-            append_step_summary(Path(step_summary), result, redact, report)
-        except OSError as exc:
-            # The run's outcome stands: a CI nicety that cannot be written only warns.
-            stderr.write(
-                f"agentrun: warning: cannot write {STEP_SUMMARY_VARIABLE} "
-                f"({step_summary}): {exc.strerror or exc}\n"
-            )
-
-
 def _run_in_loop(main: Coroutine[Any, Any, RunResult]) -> RunResult:
     return asyncio.run(main)
-
-
-def _open_output(path: str) -> TextIO:
-    try:
-        target = Path(path)
-        if target.parent != Path():
-            target.parent.mkdir(parents=True, exist_ok=True)
-        return target.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

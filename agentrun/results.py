@@ -89,6 +89,8 @@ class AttemptRecord:
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
     usage: Usage | None = None
+    output_truncated: int | None = None
+    """The output's full length in bytes when only its head and tail were kept."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -171,6 +173,8 @@ class RunResult:
     """Why the pattern failed, when it did."""
     usage: Usage | None = None
     """Tokens and cost of every agent, fallback and judge."""
+    output_errors: tuple[str, ...] = ()
+    """Outputs (report, JUnit, event log) that could not be written, and why."""
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio formats the result of the main task into messages,
@@ -192,7 +196,12 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """The contract's exit code: 0 passed, 1 failed with a violation, 3 failed
-        through errors and timeouts alone, 130 interrupted."""
+        through errors and timeouts alone (or an output could not be written), 130
+        interrupted."""
+        code = self._outcome_code()
+        return 3 if self.output_errors and code in (0, 1) else code
+
+    def _outcome_code(self) -> int:
         if self.status is RunStatus.PASSED:
             return 0
         if self.status is RunStatus.INTERRUPTED:

@@ -29,6 +29,9 @@ The ``model`` string chooses a scenario: ``name;directive;directive...``, for ex
 
 * ``reply=TEXT`` (``%3B`` stands for ``;``), ``words=N``, ``latency=S``, ``stream_delay=S``,
   ``retry_after=S`` or ``retry_after=date:+S`` (added to ``status`` replies).
+* ``error=TEXT`` (escaped as ``reply``) -- the message of ``status`` replies and the body of
+  ``malformed`` ones.
+* ``piece=N`` -- streams send the reply in pieces of N characters rather than one per word.
 
 Fault directives form phases, consumed in the order written, each for its count of requests
 (a phase without a count lasts for ever); once all phases are used up, requests succeed:
@@ -167,6 +170,8 @@ class Scenario:
     latency: float | None = None
     stream_delay: float | None = None
     retry_after: str | None = None
+    error: str | None = None
+    piece: int | None = None
     phases: tuple[Phase, ...] = ()
 
     def phase_for(self, index: int) -> Phase | None:
@@ -191,8 +196,12 @@ def parse_scenario(model: str) -> Scenario:
         if not key:
             continue
         try:
-            if key == "reply" and has_value:
-                fields["reply"] = urllib.parse.unquote(value)
+            if key in ("reply", "error") and has_value:
+                fields[key] = urllib.parse.unquote(value)
+            elif key == "piece" and has_value:
+                fields["piece"] = int(value)
+                if fields["piece"] < 1:
+                    raise ValueError
             elif key == "words" and has_value:
                 fields["words"] = _non_negative(int(value))
             elif key in ("latency", "stream_delay") and has_value:
@@ -233,7 +242,7 @@ def scenario(name: str = "fake-model", **directives: object) -> str:
     for key, value in directives.items():
         if value is True:
             parts.append(key)
-        elif key == "reply":
+        elif key in ("reply", "error"):
             parts.append(f"reply={urllib.parse.quote(str(value), safe=' ')}")
         else:
             parts.append(f"{key}={value}")
@@ -264,8 +273,11 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def split_pieces(text: str) -> list[str]:
-    """Stream pieces: one per word with its trailing whitespace; they join back to ``text``."""
+def split_pieces(text: str, size: int | None = None) -> list[str]:
+    """Stream pieces: one per word with its trailing whitespace (or of ``size`` characters);
+    they join back to ``text``."""
+    if size is not None:
+        return [text[i : i + size] for i in range(0, len(text), size)]
     pieces = _WORD_RE.findall(text)
     lead = text[: len(text) - len(text.lstrip())]
     if lead:
@@ -527,10 +539,11 @@ class FakeLLMApp:
             headers = {}
             if found.retry_after is not None:
                 headers["Retry-After"] = _retry_after_header(found.retry_after)
-            message = f"simulated {phase.value}"
+            message = f"simulated {phase.value}" if found.error is None else found.error
             return await self._send_error(request, api, record, phase.value, message, headers)
         if kind == "malformed":
-            response = web.Response(text=_MALFORMED_BODY, content_type="text/html")
+            malformed = _MALFORMED_BODY if found.error is None else found.error
+            response = web.Response(text=malformed, content_type="text/html")
             return await self._send(request, record, response, "malformed")
 
         text = self._reply_text(api, body, found, settings.reply)
@@ -669,7 +682,7 @@ class FakeLLMApp:
         }
         completion = 0
         if not empty:
-            pieces = split_pieces(text) or [""]
+            pieces = split_pieces(text, parse_scenario(model).piece) or [""]
             for number, piece in enumerate(pieces):
                 if number and delay > 0:
                     await asyncio.sleep(delay)
@@ -722,7 +735,7 @@ class FakeLLMApp:
             block = {"type": "content_block_start", "index": 0}
             block["content_block"] = {"type": "text", "text": ""}
             yield _sse(block, "content_block_start")
-            for number, piece in enumerate(split_pieces(text)):
+            for number, piece in enumerate(split_pieces(text, parse_scenario(model).piece)):
                 if number and delay > 0:
                     await asyncio.sleep(delay)
                 delta = {

@@ -8,11 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from agentrun.providers.base import AgentClient, ClientOptions, Reply, Request
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
 from agentrun.templates import TemplateEngine
 
 
 def make_options(
-    fields: Mapping[str, Any], *, agent: str = "tester", base_dir: Path | None = None
+    fields: Mapping[str, Any],
+    *,
+    agent: str = "tester",
+    base_dir: Path | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
 ) -> ClientOptions:
     """Options of one agent with the given type-specific fields."""
     return ClientOptions(
@@ -21,6 +26,7 @@ def make_options(
         fields=dict(fields),
         templates=TemplateEngine(),
         base_dir=base_dir if base_dir is not None else Path.cwd(),
+        max_output=max_output,
     )
 
 

@@ -259,3 +259,28 @@ def test_offline_run_needs_no_network_secrets(tmp_path: Path) -> None:
         "warning: environment variable NO_SUCH_KEY is not set (needed by provider 'llm'; --mock runs without it)",
         "environment variable NO_SUCH_TEXT is not set",
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "where"),
+    [
+        ("price: {input: 1, output: .inf}", "n.yaml:3:61: price.output"),
+        ("price: {input: .nan, output: 1}", "n.yaml:3:50: price.input"),
+    ],
+)
+def test_non_finite_prices_are_refused(field: str, where: str) -> None:
+    text = (
+        "pattern: independent\nproviders:\n"
+        f"  llm: {{type: openai, api_key: k, {field}}}\n"
+        "agents:\n  a: {provider: llm, model: m}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_text(text, Path("n.yaml"), env={})
+    assert str(info.value) == f"{where}: Input should be a finite number"
+
+
+def test_a_non_finite_backoff_multiplier_is_refused() -> None:
+    text = "pattern: independent\nagents:\n  a: {provider: mock, backoff: {multiplier: .inf}}\n"
+    with pytest.raises(SpecError) as info:
+        load_text(text, Path("m.yaml"), env={})
+    assert str(info.value) == "m.yaml:3:45: backoff.multiplier: Input should be a finite number"

@@ -14,16 +14,24 @@ import pytest
 from helpers_providers import make_options, make_request, run_once
 
 from agentrun.errors import CommandFailed, ProviderError, TemplateError, UsageError
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
 from agentrun.providers.command import CommandClient
 
 PY = sys.executable
 
 
-def program(code: str, *args: str, base_dir: Path | None = None, **fields: Any) -> CommandClient:
+def program(
+    code: str,
+    *args: str,
+    base_dir: Path | None = None,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    **fields: Any,
+) -> CommandClient:
     """A client running ``python -c code args...``."""
-    return CommandClient(
-        make_options({"command": [PY, "-c", code, *args], **fields}, base_dir=base_dir)
+    options = make_options(
+        {"command": [PY, "-c", code, *args], **fields}, base_dir=base_dir, max_output=max_output
     )
+    return CommandClient(options)
 
 
 def start_error(client: CommandClient) -> ProviderError:
@@ -78,7 +86,9 @@ def test_arguments_are_templates_but_never_shell(tmp_path: Path) -> None:
 
 def test_a_large_output_and_input_do_not_deadlock() -> None:
     big = "x" * 5_000_000
-    client = program("import sys; data = sys.stdin.read(); sys.stdout.write(data + '\\n')")
+    client = program(
+        "import sys; data = sys.stdin.read(); sys.stdout.write(data + '\\n')", max_output=8 << 20
+    )
     assert run_once(client, make_request(big)).text == big
 
 

@@ -409,3 +409,28 @@ def test_proxy_from_environment_once_per_host(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("HTTPS_PROXY", "http://other:1")
     # looked up once: the session keeps what it found for the run
     assert session.proxy_for("https://api.example.com/other") == "http://proxy.internal:3128"
+
+
+@pytest.mark.parametrize(
+    ("header", "extra", "said"),
+    [
+        ("inf", "", "the server asked to wait forever (Retry-After), more than the 60s"),
+        ("3600", "", "the server asked to wait 3600s (Retry-After), more than the 60s"),
+        ("5", ", total_timeout: 2s", "the server asked to wait 5s (Retry-After), beyond the"),
+    ],
+)
+def test_retry_after_beyond_the_cap_or_budget_fails_fast(
+    run_paradigm: Callable[..., Ran], server: FakeLLMServer, header: str, extra: str, said: str
+) -> None:
+    model = f"busy;status=429x1;retry_after={header}"
+    ran = run_paradigm(
+        "pattern: independent\nproviders:\n"
+        + llm(server)
+        + f"agents:\n  a: {{provider: llm, model: '{model}', retries: 3{extra}}}\n"
+    )
+    a = ran.agent("a")
+    assert a.status.value == "failed"
+    assert len(a.attempts) == 1
+    assert said in (a.error or "")
+    assert not [e for e in ran.events if e["event"] == "retrying"]
+    assert ran.result.duration_s < 1.5

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field
 
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.graph.runtime import Imperative
+from agentrun.redact import clip
 from agentrun.results import CheckResult
 
 Verdict = Callable[[CheckInput], str | None]
@@ -23,8 +24,9 @@ _LIMIT = 60
 
 
 def shorten(text: str, limit: int = _LIMIT) -> str:
-    """``text`` cut to at most ``limit`` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to at most ``limit`` characters, marked with an ellipsis when cut
+    (redacted first: a cut through a secret would hide it from redaction)."""
+    return clip(text, limit)
 
 
 def quote(text: str, limit: int = _LIMIT) -> str:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from agentrun.checks.base import CheckInput
+from agentrun.engine.calls import DeltaStream, call_provider
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.limits import ProviderLimiter
-from agentrun.engine.retry import compute_backoff
+from agentrun.engine.retry import next_wait
 from agentrun.errors import AgentError
 from agentrun.events.records import (
     AgentFinished,
@@ -29,11 +30,10 @@ from agentrun.events.records import (
     FallbackStarted,
     Queued,
     Retrying,
-    Streamed,
 )
 from agentrun.graph.compiled import AgentNode
 from agentrun.identity import InstanceId, Role
-from agentrun.providers.base import AgentClient, Reply, Request
+from agentrun.providers.base import Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
 
@@ -140,11 +140,11 @@ async def _attempts(
         if record.status is AgentStatus.VIOLATED:
             rejected = record.output
             violations = tuple(f"{c.name}: {c.message}" for c in record.checks if c.is_violation)
-        wait = compute_backoff(number, node.backoff, ctx.rng)
-        if retry_after is not None:
-            wait = max(wait, retry_after)  # the server knows better than our backoff
-        if agent_limit is not None and ctx.now() + wait >= agent_limit.at:
-            return record.status, f"no time left for another attempt within the {agent_limit.label}"
+        wait, refused = next_wait(
+            number, node.backoff, ctx.rng, retry_after, agent_limit, ctx.now()
+        )
+        if refused is not None:
+            return record.status, refused
         ctx.emit(
             Retrying, instance=instance, attempt=number + 1, wait_s=wait, caused_by=record.status
         )
@@ -175,6 +175,7 @@ async def _attempt(
     limiter = ctx.limiters.get(node.name)
     ticket: int | None = None
     outcome = "error"
+    stream = DeltaStream(ctx, instance, number) if ctx.streaming else None
     try:
         request = Request(
             agent=node.name,
@@ -185,7 +186,7 @@ async def _attempt(
             context=attempt_context,
             rejected=rejected,
             violations=violations,
-            on_delta=_streamer(ctx, instance, number) if ctx.streaming else None,
+            on_delta=stream.feed if stream is not None else None,
         )
         holds_slot = False
         if ctx.slots is not None or limiter is not None:
@@ -199,11 +200,13 @@ async def _attempt(
             limit = Limit.tightest(
                 Limit(begun + node.timeout, "timeout", node.timeout), agent_limit
             )
-            reply = await _call(ctx.clients[node.name], request, limit)
+            reply = await call_provider(ctx.clients[node.name], request, limit)
             outcome = "ok"
         finally:
             if holds_slot and ctx.slots is not None:
                 ctx.slots.release()
+            if stream is not None:
+                stream.close()
     except TimeoutError:
         assert limit is not None  # only our own scopes let TimeoutError through
         record = AttemptRecord(
@@ -228,7 +231,7 @@ async def _attempt(
             limiter.release(ticket, outcome)
     duration = ctx.now() - begun
     if not node.imperatives:
-        record = AttemptRecord(number, AgentStatus.PASSED, duration, reply.text, usage=reply.usage)
+        record = _answered(number, AgentStatus.PASSED, duration, reply)
         return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
@@ -238,14 +241,8 @@ async def _attempt(
             checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
     except TimeoutError:
         assert agent_limit is not None
-        record = AttemptRecord(
-            number,
-            AgentStatus.TIMEOUT,
-            ctx.now() - begun,
-            reply.text,
-            f"{agent_limit.label} exceeded while checking imperatives",
-            usage=reply.usage,
-        )
+        late = f"{agent_limit.label} exceeded while checking imperatives"
+        record = _answered(number, AgentStatus.TIMEOUT, ctx.now() - begun, reply, late)
         return record, True, True, None
     broken = [c for c in checks if c.is_violation]
     if broken:
@@ -253,25 +250,29 @@ async def _attempt(
         status = AgentStatus.VIOLATED
     else:
         error, status = None, AgentStatus.PASSED
-    record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
+    record = _answered(number, status, duration, reply, error, checks)
     return record, True, False, None
 
 
-async def _call(client: AgentClient, request: Request, limit: Limit | None) -> Reply:
-    """One provider call under the attempt's limit; only our own expired scope raises
-    TimeoutError (a provider's own timeout is an ordinary, retryable failure)."""
-    if limit is None:
-        try:
-            return await client.complete(request)
-        except TimeoutError:
-            raise AgentError("the provider timed out") from None
-    async with asyncio.timeout_at(limit.at) as scope:
-        try:
-            return await client.complete(request)
-        except TimeoutError:
-            if scope.expired():
-                raise
-            raise AgentError("the provider timed out") from None
+def _answered(
+    number: int,
+    status: AgentStatus,
+    duration: float,
+    reply: Reply,
+    error: str | None = None,
+    checks: list[CheckResult] | None = None,
+) -> AttemptRecord:
+    """The record of an attempt that got a reply."""
+    return AttemptRecord(
+        number,
+        status,
+        duration,
+        reply.text,
+        error,
+        tuple(checks or ()),
+        reply.usage,
+        reply.truncated_from,
+    )
 
 
 async def _wait_for_slot(
@@ -300,18 +301,6 @@ async def _wait_for_slot(
             ctx.slots.release()
         raise
     return holds_slot, ticket
-
-
-def _streamer(ctx: RunContext, instance: str, number: int) -> Callable[[str], None]:
-    """The callback a streaming provider feeds each piece of text to."""
-    received = 0
-
-    def on_delta(delta: str) -> None:
-        nonlocal received
-        received += len(delta)
-        ctx.emit(Streamed, instance=instance, attempt=number, delta=delta, chars=received)
-
-    return on_delta
 
 
 async def _check(

@@ -32,6 +32,8 @@ from agentrun.identity import InstanceId, identity_of
 from agentrun.patterns import PatternOutcome
 from agentrun.providers import open_session as open_provider_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
+from agentrun.redact import redacting
 from agentrun.results import RunResult, RunStatus
 from agentrun.templates import TemplateEngine
 
@@ -136,7 +138,9 @@ class Session:
         token = _current_run.set(ctx)
         self._active.append(ctx)
         try:
-            return await _run(ctx, recorder)
+            # Providers and checks clip long messages; secrets are masked before any cut.
+            with redacting(graph.secrets):
+                return await _run(ctx, recorder)
         finally:
             self._active.remove(ctx)
             _current_run.reset(token)
@@ -225,6 +229,7 @@ def _open_clients(
                 model=node.model,
                 temperature=node.temperature,
                 max_tokens=node.max_tokens,
+                max_output=node.max_output or DEFAULT_MAX_OUTPUT,
             )
         )
 

@@ -47,6 +47,8 @@ class AgentNode:
     model: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    max_output: int | None = None
+    """Bytes of output kept per attempt (``None``: the default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,4 +218,5 @@ def _agent_node(
         model=pick("model"),
         temperature=pick("temperature"),
         max_tokens=pick("max_tokens"),
+        max_output=pick("max_output"),
     )

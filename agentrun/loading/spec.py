@@ -25,6 +25,7 @@ from pydantic import (
 
 from agentrun.loading.model_base import Duration, OpenModel, StrictModel, registry_of
 from agentrun.loading.pattern_name import PatternName
+from agentrun.sizes import ByteSize
 
 if TYPE_CHECKING:
     from agentrun.registry import Registry
@@ -59,7 +60,7 @@ class Backoff(StrictModel):
     """Wait before the first retry."""
     max: Duration = 8.0
     """Upper bound of any single wait."""
-    multiplier: float = Field(default=2.0, ge=1.0)
+    multiplier: float = Field(default=2.0, ge=1.0, allow_inf_nan=False)
     """Growth factor between successive waits."""
     jitter: bool = True
     """Randomise each wait between half and all of its computed value."""
@@ -74,9 +75,9 @@ class Backoff(StrictModel):
 class Price(StrictModel):
     """Cost of a provider's tokens, in USD per million tokens."""
 
-    input: float = Field(ge=0)
+    input: float = Field(ge=0, allow_inf_nan=False)
     """USD per million prompt tokens."""
-    output: float = Field(ge=0)
+    output: float = Field(ge=0, allow_inf_nan=False)
     """USD per million completion tokens."""
 
 
@@ -144,6 +145,9 @@ class AgentSettings(StrictModel):
     """Waits between attempts."""
     imperatives: list[str] | None = None
     """Names of imperatives every output must pass."""
+    max_output: ByteSize | None = None
+    """Most output kept per attempt (default 1MiB): ``64KiB``, ``2MB`` or bytes. A longer
+    output keeps its head and tail, marked truncated; a program is stopped at 8 times it."""
 
 
 class Defaults(AgentSettings):

@@ -60,9 +60,16 @@ class EventLog:
     def __init__(self, stream: TextIO, redact: Redactor) -> None:
         self._stream = stream
         self._redact = redact
+        self.error: str | None = None
+        """Why writing stopped (a full disk, a reader gone), if it did: the run goes on."""
 
     def handle(self, event: Event) -> None:
         """Write one event."""
+        if self.error is not None:
+            return
         line = json.dumps(event_dict(event), ensure_ascii=False, default=str)
-        self._stream.write(self._redact(line) + "\n")
-        self._stream.flush()
+        try:
+            self._stream.write(self._redact(line) + "\n")
+            self._stream.flush()
+        except OSError as exc:
+            self.error = exc.strerror or str(exc)

@@ -35,8 +35,8 @@ def check_dict(check: CheckResult) -> dict[str, Any]:
 
 
 def attempt_dict(attempt: AttemptRecord) -> dict[str, Any]:
-    """One attempt."""
-    return {
+    """One attempt; ``output_truncated`` (the full length in bytes) only when it was cut."""
+    data: dict[str, Any] = {
         "number": attempt.number,
         "status": attempt.status.value,
         "duration_s": round(attempt.duration_s, 6),
@@ -45,11 +45,14 @@ def attempt_dict(attempt: AttemptRecord) -> dict[str, Any]:
         "imperatives": [check_dict(c) for c in attempt.checks],
         "usage": usage_dict(attempt.usage),
     }
+    if attempt.output_truncated is not None:
+        data["output_truncated"] = attempt.output_truncated
+    return data
 
 
 def agent_dict(agent: AgentResult) -> dict[str, Any]:
     """One agent, with its attempts and the fallbacks it tried."""
-    return {
+    data: dict[str, Any] = {
         "name": agent.name,
         "instance": agent.instance,
         "stage": agent.stage,
@@ -65,6 +68,10 @@ def agent_dict(agent: AgentResult) -> dict[str, Any]:
         "attempt_log": [attempt_dict(a) for a in agent.attempts],
         "fallbacks": [agent_dict(f) for f in agent.fallbacks],
     }
+    last = agent.attempts[-1] if agent.attempts else None
+    if last is not None and last.output_truncated is not None and agent.output == last.output:
+        data["output_truncated"] = last.output_truncated  # the full length, in bytes
+    return data
 
 
 def report_dict(result: RunResult) -> dict[str, Any]:
@@ -104,5 +111,10 @@ def report_dict(result: RunResult) -> dict[str, Any]:
 
 
 def render_report(result: RunResult, redact: Redactor) -> str:
-    """The report as JSON text with every secret masked."""
-    return redact(json.dumps(report_dict(result), indent=2, ensure_ascii=False)) + "\n"
+    """The report as JSON text with every secret masked.
+
+    Raises:
+        ValueError: a number is not finite (strict JSON has no ``Infinity``).
+    """
+    text = json.dumps(report_dict(result), indent=2, ensure_ascii=False, allow_nan=False)
+    return redact(text) + "\n"

@@ -129,7 +129,7 @@ def _testcase(
         element.text = clean(story)
     if agent.output:
         out = ET.SubElement(case, "system-out")
-        out.text = clean(_truncate(agent.output))
+        out.text = _truncate(clean(agent.output))
     if story and (kind is None or kind == "skipped"):
         err = ET.SubElement(case, "system-err")
         err.text = clean(story)

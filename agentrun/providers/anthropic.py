@@ -31,6 +31,7 @@ class AnthropicClient:
         self._session = session
         self._who = describe(options)
         self._model = model_of(options)
+        self._max_output = options.max_output
         self._headers = {"anthropic-version": API_VERSION}
         key = options.fields.get("api_key")
         if key:
@@ -50,7 +51,12 @@ class AnthropicClient:
         if request.system:
             body["system"] = request.system
         status, raw = await self._session.send(
-            self._who, "POST", self._url, payload=body, headers=self._headers
+            self._who,
+            "POST",
+            self._url,
+            payload=body,
+            headers=self._headers,
+            max_output=self._max_output,
         )
         data = parse_json(self._who, raw, status)
         try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
 from agentrun.results import Usage
 from agentrun.templates import TemplateEngine
 
@@ -44,6 +45,8 @@ class Reply:
 
     text: str
     usage: Usage | None = None
+    truncated_from: int | None = None
+    """The output's full length in bytes when ``text`` keeps only its head and tail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class ClientOptions:
     model: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    max_output: int = DEFAULT_MAX_OUTPUT
+    """Bytes of output an attempt keeps (see :mod:`agentrun.providers.capture`)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

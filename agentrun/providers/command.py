@@ -3,7 +3,8 @@
 Each rendered argument is one argv entry, so no text in a prompt or an input
 can become shell syntax. The program runs in its own session: when an attempt
 is cancelled (a timeout, a competitor that won, Ctrl-C) its whole process
-group is terminated, then killed, and reaped before the attempt ends.
+group is terminated, then killed, and reaped before the attempt ends. On Linux
+it is also killed if the runner dies (see :mod:`agentrun.providers.launch`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from agentrun.providers.base import (
     Request,
     StatelessSession,
 )
+from agentrun.providers.capture import READ_LIMIT_FACTOR, HeadTail, capture_for
+from agentrun.providers.launch import LAUNCH_FAILED, spawn
+from agentrun.redact import active_redactor
+from agentrun.sizes import format_size
 
 
 class CommandFields(StrictModel):
@@ -49,6 +54,9 @@ _REAP_LIMIT = 2.0
 """Bound on the wait for the killed process: a descendant that left the group may hold its pipes."""
 _TAIL_LINES = 5
 _TAIL_CHARS = 500
+_STDERR_KEPT = 64 * 1024
+"""Bytes of stderr kept (its end) for the error message."""
+_READ_SIZE = 64 * 1024
 
 
 class CommandClient:
@@ -83,6 +91,7 @@ class CommandClient:
         self._env = {**os.environ, **{str(k): str(v) for k, v in env.items()}} if env else None
         cwd = fields.get("cwd")
         self._cwd = Path(options.base_dir, str(cwd)) if cwd else Path(options.base_dir)
+        self._max_output = options.max_output
 
     async def complete(self, request: Request) -> Reply:
         """Run the program once; its stdout, minus one trailing newline, is the output.
@@ -96,26 +105,39 @@ class CommandClient:
         args = [self._render(arg, context) for arg in self._argv]
         text = request.prompt if self._stdin is None else self._render(self._stdin, context)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=self._cwd,
-                env=self._env,
-                start_new_session=True,
-            )
+            process = await spawn(args, self._cwd, self._env)
         except OSError as exc:
             raise self._start_error(args[0], exc) from None
+        stdout = capture_for(self._max_output)
+        stderr = HeadTail(0, _STDERR_KEPT)
+        limit = READ_LIMIT_FACTOR * self._max_output
         try:
-            # communicate() drains both pipes while feeding stdin: no deadlock on big outputs.
-            stdout, stderr = await process.communicate(text.encode("utf-8"))
+            # Both pipes are drained while stdin is fed: no deadlock on big outputs.
+            overflowed = await _exchange(process, text.encode("utf-8"), stdout, stderr, limit)
         except BaseException:
             await _stop_group(process)
             raise
+        if overflowed:
+            await _stop_group(process)
+            await _discard(process)
+            error = ProviderError(
+                f"command output passed {format_size(limit)} "
+                f"({READ_LIMIT_FACTOR} times max_output) and the program was stopped"
+            )
+            error.retryable = False
+            raise error
         if process.returncode:
-            raise CommandFailed(process.returncode, _stderr_tail(stderr))
-        return Reply(_strip_newline(stdout.decode("utf-8", errors="replace")))
+            tail = _stderr_tail(stderr.tail_bytes())
+            if process.returncode == 127 and tail.startswith(LAUNCH_FAILED):
+                error = ProviderError(
+                    f"cannot run command {args[0]!r}: {tail[len(LAUNCH_FAILED) :]}"
+                )
+                error.retryable = False  # the same file fails the same way
+                raise error
+            raise CommandFailed(process.returncode, tail)
+        return Reply(
+            _strip_newline(stdout.text()), truncated_from=stdout.total if stdout.truncated else None
+        )
 
     def _start_error(self, program: str, exc: OSError) -> ProviderError:
         """A non-retryable error saying why the program could not start."""
@@ -130,6 +152,60 @@ class CommandClient:
         error = ProviderError(message)
         error.retryable = False  # the same argv will fail the same way
         return error
+
+
+async def _exchange(
+    process: asyncio.subprocess.Process,
+    data: bytes,
+    stdout: HeadTail,
+    stderr: HeadTail,
+    limit: int,
+) -> bool:
+    """Feed stdin and read both pipes to their end, or stdout only up to ``limit`` bytes;
+    whether it went past ``limit`` (the program is left running then)."""
+    assert process.stdin and process.stdout and process.stderr
+    feeder = asyncio.ensure_future(_feed(process.stdin, data))
+    errors = asyncio.ensure_future(_drain(process.stderr, stderr, None))
+    try:
+        if await _drain(process.stdout, stdout, limit):
+            return True
+        await errors
+        await feeder
+        await process.wait()
+        return False
+    finally:
+        feeder.cancel()
+        errors.cancel()
+
+
+async def _discard(process: asyncio.subprocess.Process) -> None:
+    """Read what is left in the stopped program's stdout, so its pipe is closed."""
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(_REAP_LIMIT):  # a stray descendant may hold it open
+            while await process.stdout.read(_READ_SIZE):
+                pass
+    except TimeoutError:
+        pass
+
+
+async def _feed(pipe: asyncio.StreamWriter, data: bytes) -> None:
+    """Write the input and close it; a program that does not read it is no error."""
+    try:
+        pipe.write(data)
+        await pipe.drain()
+        pipe.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+async def _drain(pipe: asyncio.StreamReader, into: HeadTail, limit: int | None) -> bool:
+    """Read a pipe to its end into ``into``; True once more than ``limit`` bytes came."""
+    while chunk := await pipe.read(_READ_SIZE):
+        into.add(chunk)
+        if limit is not None and into.total > limit:
+            return True
+    return False
 
 
 def open_command_session(entry: ProviderEntry | None) -> ProviderSession:
@@ -219,10 +295,11 @@ def _strip_newline(text: str) -> str:
 def _stderr_tail(raw: bytes) -> str:
     """The last few non-empty lines of stderr, at most ``_TAIL_CHARS`` characters."""
     # Only the end matters; a cut multi-byte character becomes one replacement sign.
-    text = raw[-8 * _TAIL_CHARS :].decode("utf-8", errors="replace")
+    # The window reaches back a whole secret further, so one it cuts is cut again below.
+    window = 8 * _TAIL_CHARS + 4 * active_redactor().longest
+    text = active_redactor()(raw[-window:].decode("utf-8", errors="replace"))
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    tail = "\n".join(lines[-_TAIL_LINES:])
-    return tail[-_TAIL_CHARS:]
+    return "\n".join(lines[-_TAIL_LINES:])[-_TAIL_CHARS:]
 
 
 COMMAND = ProviderDescriptor(

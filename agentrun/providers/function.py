@@ -33,6 +33,7 @@ from agentrun.providers.base import (
     Request,
     StatelessSession,
 )
+from agentrun.providers.capture import clip_text
 
 
 class PythonFields(StrictModel):
@@ -73,6 +74,7 @@ class PythonClient:
         self._function: Callable[..., Any] | None = None
         self._is_async = False
         self._wants_context = False
+        self._max_output = options.max_output
 
     async def complete(self, request: Request) -> Reply:
         """Call the function once.
@@ -98,8 +100,6 @@ class PythonClient:
             # User code cannot end the run: sys.exit() or a KeyboardInterrupt it raises
             # itself fails its attempt like any other exception.
             raise CallableFailed(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(value, str):
-            return Reply(value)
         if value is None:
             raise ProviderError(f"callable {self._reference!r} returned None")
         if inspect.isgenerator(value) or inspect.isasyncgen(value):
@@ -108,7 +108,10 @@ class PythonClient:
                 f"callable {self._reference!r} returned a generator; return a string"
                 " (for instance ''.join(...) of its items)"
             )
-        return Reply(json.dumps(value, ensure_ascii=False, default=str))
+        if not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        text, full = clip_text(value, self._max_output)
+        return Reply(text, truncated_from=full)
 
     def _resolve(self) -> Callable[..., Any]:
         """Import the function once; later calls reuse it.

@@ -26,10 +26,16 @@ import aiohttp
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import Price, ProviderEntry
 from agentrun.providers.base import AgentClient, ClientOptions
+from agentrun.providers.capture import DEFAULT_MAX_OUTPUT, too_large
+from agentrun.redact import clip
 from agentrun.results import Usage
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MESSAGE_LIMIT = 300
+_PREVIEW_LIMIT = 80
+_ERROR_BODY_LIMIT = 64 * 1024
+"""Bytes of an error reply read for its message; the rest is not read."""
+_READ_SIZE = 64 * 1024
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
 
 
@@ -104,17 +110,23 @@ class HttpSession:
         *,
         payload: Any,
         headers: Mapping[str, str],
+        max_output: int = DEFAULT_MAX_OUTPUT,
     ) -> tuple[int, bytes]:
         """Send a request and read the whole reply: (status, body).
 
         Raises:
-            ProviderError: no reply (connection, TLS, URL) or a non-2xx status.
+            ProviderError: no reply (connection, TLS, URL), a non-2xx status, or a
+                body larger than ``max_output`` (read no further: it cannot be parsed).
         """
         try:
-            async with self.session.request(method, url, json=payload, headers=headers) as response:
-                body = await response.read()
+            async with self.session.request(
+                method, url, json=payload, headers=headers, proxy=self.proxy_for(url)
+            ) as response:
+                body = await read_bounded(response.content, max_output)
                 if response.status >= 300:
-                    raise status_error(who, response, body)
+                    raise status_error(who, response, body or b"")
+                if body is None:
+                    raise too_large(who, max_output)
                 return response.status, body
         except aiohttp.ClientError as exc:
             raise transport_error(who, exc) from None
@@ -133,11 +145,21 @@ class HttpSession:
                 url, json=payload, headers=headers, proxy=self.proxy_for(url)
             ) as response:
                 if response.status >= 300:
-                    body = await response.read()
-                    raise status_error(who, response, body)
+                    body = await read_bounded(response.content, _ERROR_BODY_LIMIT)
+                    raise status_error(who, response, body or b"")
                 yield response.content  # errors while reading it are mapped here too
         except aiohttp.ClientError as exc:
             raise transport_error(who, exc) from None
+
+
+async def read_bounded(content: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it passes ``limit`` bytes (read no further)."""
+    body = bytearray()
+    while chunk := await content.read(_READ_SIZE):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def describe(options: ClientOptions) -> str:
@@ -175,7 +197,7 @@ def parse_json(who: str, body: bytes, status: int) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        preview = body[:80].decode("utf-8", errors="replace")
+        preview = clip(body.decode("utf-8", errors="replace"), _PREVIEW_LIMIT)
         raise ProviderError(f"{who}: reply is not JSON (HTTP {status}): {preview!r}") from None
 
 
@@ -213,5 +235,5 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+    # Redacted before it is cut (inside clip): a cut through a key would hide it from redaction.
+    return clip(" ".join(text.split()), _MESSAGE_LIMIT)

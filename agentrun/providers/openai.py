@@ -15,7 +15,9 @@ from agentrun.providers.base import (
     Reply,
     Request,
 )
+from agentrun.providers.capture import too_large
 from agentrun.providers.http_common import HttpSession, describe, parse_json
+from agentrun.redact import clip
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -81,6 +83,7 @@ class OpenAIClient:
         self._who = describe(options)
         self._model = model_of(options)
         self._stream = bool(options.fields.get("stream"))
+        self._max_output = options.max_output
         key = options.fields.get("api_key")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._extra: dict[str, Any] = {}
@@ -99,7 +102,12 @@ class OpenAIClient:
             body["stream_options"] = {"include_usage": True}
             return await self._streamed(body, request)
         status, raw = await self._session.send(
-            self._who, "POST", self._url, payload=body, headers=self._headers
+            self._who,
+            "POST",
+            self._url,
+            payload=body,
+            headers=self._headers,
+            max_output=self._max_output,
         )
         return self._reply(parse_json(self._who, raw, status))
 
@@ -126,10 +134,14 @@ class OpenAIClient:
         pieces: list[str] = []
         usage: dict[str, Any] = {}
         finished = False
+        size = 0
         async with self._session.stream(
             self._who, self._url, payload=body, headers=self._headers
         ) as content:
             async for raw in content:
+                size += len(raw)
+                if size > self._max_output:
+                    raise too_large(self._who, self._max_output)  # stop reading here
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue
@@ -163,7 +175,8 @@ class OpenAIClient:
         try:
             chunk = json.loads(payload)
         except ValueError:
-            raise ProviderError(f"{self._who}: malformed stream chunk: {payload[:80]!r}") from None
+            preview = clip(payload, 80)  # redacted before it is cut
+            raise ProviderError(f"{self._who}: malformed stream chunk: {preview!r}") from None
         return chunk if isinstance(chunk, dict) else {}
 
 

@@ -51,6 +51,7 @@ class WebhookClient:
         self._templates = options.templates
         self._session = session
         self._who = describe(options)
+        self._max_output = options.max_output
 
     async def complete(self, request: Request) -> Reply:
         """Send the rendered body and return the chosen field of the reply."""
@@ -62,6 +63,7 @@ class WebhookClient:
             url,
             payload=payload if self._method != "GET" else None,
             headers=self._headers,
+            max_output=self._max_output,
         )
         return Reply(self._extract(raw))
 
