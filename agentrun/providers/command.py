@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -105,7 +107,7 @@ class CommandClient:
         args = [self._render(arg, context) for arg in self._argv]
         text = request.prompt if self._stdin is None else self._render(self._stdin, context)
         try:
-            process = await spawn(args, self._cwd, self._env)
+            process = await _started(spawn(args, self._cwd, self._env))
         except OSError as exc:
             raise self._start_error(args[0], exc) from None
         stdout = capture_for(self._max_output)
@@ -211,6 +213,27 @@ async def _drain(pipe: asyncio.StreamReader, into: HeadTail, limit: int | None) 
 def open_command_session(entry: ProviderEntry | None) -> ProviderSession:
     """Open a ``command`` session; each agent's client holds its own settings."""
     return StatelessSession(CommandClient)
+
+
+async def _started(
+    starting: Coroutine[Any, Any, asyncio.subprocess.Process],
+) -> asyncio.subprocess.Process:
+    """The started process; a cancellation while it starts still waits for the start and
+    stops the program, which may already be running, before it is passed on."""
+    start = asyncio.ensure_future(starting)
+    try:
+        return await asyncio.shield(start)
+    except asyncio.CancelledError:
+        while not start.done():
+            try:
+                await asyncio.shield(start)
+            except asyncio.CancelledError:
+                pass  # a repeated cancellation: the start must still be seen through
+            except OSError:
+                break  # it never started: nothing to stop
+        if not start.cancelled() and start.exception() is None:
+            await _stop_group(start.result())
+        raise
 
 
 async def _stop_group(process: asyncio.subprocess.Process) -> None:
