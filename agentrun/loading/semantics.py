@@ -7,11 +7,12 @@ finding by ``loc``; the loader turns a ``loc`` into a line and column.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agentrun.errors import Severity
+from agentrun.loading.chains import MAX_CHAIN, chain_depths, find_cycles
 from agentrun.loading.model_base import or_default
 from agentrun.loading.names import bad_names
 from agentrun.loading.positions import Loc
@@ -304,12 +305,21 @@ class _Checker(Findings):
                 elif target in self.p.agents:
                     edges.setdefault(name, []).append(target)
         reported: set[tuple[str, ...]] = set()
-        for cycle in _cycles(edges, list(self.p.agents)):
+        for cycle in find_cycles(edges, list(self.p.agents)):
             if cycle not in reported:
                 reported.add(cycle)
                 fallback = self.p.agents[cycle[0]].fallback or []
                 loc = ("agents", cycle[0], "fallback", fallback.index(cycle[1]))
                 self.error(loc, "fallback cycle: " + " -> ".join((*cycle, cycle[0])))
+        depths = chain_depths(edges, list(self.p.agents))
+        too_deep = {name for name, depth in depths.items() if depth > MAX_CHAIN}
+        inside = {target for name in too_deep for target in edges.get(name, ())}
+        for name in sorted(too_deep - inside, key=list(self.p.agents).index):
+            message = (
+                f"agent {name!r} starts a fallback chain {depths[name]} agents deep; "
+                f"at most {MAX_CHAIN} are allowed"
+            )
+            self.error(("agents", name, "fallback"), message, at_key=True)
 
     def judge_cycles(self) -> None:
         """A judge whose own checks lead back to it would judge itself forever."""
@@ -330,7 +340,7 @@ class _Checker(Findings):
                 elif judge not in edges.get(name, []):
                     edges.setdefault(name, []).append(judge)
                     via[(name, judge)] = imperative
-        for cycle in dict.fromkeys(_cycles(edges, list(p.agents))):
+        for cycle in dict.fromkeys(find_cycles(edges, list(p.agents))):
             imperative = via[(cycle[0], cycle[1])]
             loc = ("imperatives", imperative, "judge", "agent")
             self.error(loc, "judge cycle: " + " -> ".join((*cycle, cycle[0])))
@@ -351,25 +361,3 @@ class _Checker(Findings):
         for name in p.providers:
             if name not in named:
                 self.warn(("providers", name), f"provider {name!r} is never used")
-
-
-def _cycles(edges: dict[str, list[str]], order: list[str]) -> Iterator[tuple[str, ...]]:
-    """Fallback cycles, each rotated to start at its first agent in declaration order."""
-    rank = {name: i for i, name in enumerate(order)}
-    done: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> Iterator[tuple[str, ...]]:
-        path.append(name)
-        for target in edges.get(name, ()):
-            if target in path:
-                cycle = path[path.index(target) :]
-                start = min(range(len(cycle)), key=lambda i: rank[cycle[i]])
-                yield tuple(cycle[start:] + cycle[:start])
-            elif target not in done:
-                yield from visit(target, path)
-        path.pop()
-        done.add(name)
-
-    for name in order:
-        if name not in done:
-            yield from visit(name, [])
