@@ -344,6 +344,15 @@ class _Checker(Findings):
             imperative = via[(cycle[0], cycle[1])]
             loc = ("imperatives", imperative, "judge", "agent")
             self.error(loc, "judge cycle: " + " -> ".join((*cycle, cycle[0])))
+        depths = chain_depths(edges, list(p.agents))
+        for (name, judge), imperative in via.items():
+            if depths.get(judge, 0) + 1 > MAX_CHAIN and depths.get(name, 0) == depths[judge] + 1:
+                message = (
+                    f"judges judging judges: {imperative!r} starts a chain of "
+                    f"{depths[judge] + 1} judges; at most {MAX_CHAIN} are allowed"
+                )
+                self.error(("imperatives", imperative, "judge", "agent"), message)
+                break
 
     def unused(self) -> None:
         p = self.p
