@@ -18,6 +18,7 @@ from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
 from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
+from agentrun.loading.resolve import ResolveMode, check_references
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
 from agentrun.loading.spec_errors import translate_errors
@@ -59,6 +60,7 @@ def load_paradigm(
     offline: bool = False,
     registry: Registry | None = None,
     patterns: Mapping[str, Pattern] | None = None,
+    resolve: ResolveMode = "import",
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -72,6 +74,8 @@ def load_paradigm(
             missing variables are warnings.
         registry: the provider and check types (default: built-ins and plugins).
         patterns: the patterns a file may name (default: the built-ins).
+        resolve: how ``python`` functions are checked: ``import`` their modules (runs
+            their top-level code), only ``find`` their files, or ``skip`` the check.
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -89,6 +93,7 @@ def load_paradigm(
         offline=offline,
         registry=registry,
         patterns=patterns,
+        resolve=resolve,
     )
 
 
@@ -102,6 +107,7 @@ def load_text(
     offline: bool = False,
     registry: Registry | None = None,
     patterns: Mapping[str, Pattern] | None = None,
+    resolve: ResolveMode = "import",
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -158,6 +164,7 @@ def load_text(
         findings = [
             *check_paradigm(spec, registry, patterns),
             *check_templates(spec, extra_vars, registry, patterns),
+            *check_references(spec, path, registry, resolve, [loc for loc, _ in tree.missing]),
         ]
         problems += [_located(where, finding, positions) for finding in findings]
 
