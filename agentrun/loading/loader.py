@@ -18,6 +18,7 @@ from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
 from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
+from agentrun.loading.prompt_files import read_prompt_files
 from agentrun.loading.resolve import ResolveMode, check_references
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
@@ -161,7 +162,9 @@ def load_text(
         for pos, message in translate_errors(exc, tree.data, positions, registry):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
+        spec, file_findings = read_prompt_files(spec, path)
         findings = [
+            *file_findings,
             *check_paradigm(spec, registry, patterns),
             *check_templates(spec, extra_vars, registry, patterns),
             *check_references(spec, path, registry, resolve, [loc for loc, _ in tree.missing]),
