@@ -21,6 +21,7 @@ from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.interrupts import guard
 from agentrun.loading.envfile import layered_environment
 from agentrun.loading.loader import LoadedParadigm, load_paradigm
+from agentrun.loading.resolve import ResolveMode
 from agentrun.outputs.files import OutputTargets, RunOutputs
 from agentrun.redact import Redactor
 from agentrun.registry import Registry
@@ -69,6 +70,7 @@ def load(
     env_file: str | None = None,
     offline: bool = False,
     registry: Registry | None = None,
+    resolve: ResolveMode = "import",
 ) -> LoadedParadigm:
     """Load and validate one paradigm file.
 
@@ -89,6 +91,7 @@ def load(
         extra_vars=tuple(variables or ()),
         offline=offline,
         registry=registry,
+        resolve=resolve,
     )
 
 
@@ -258,10 +261,14 @@ def find_paradigms(paths: list[Path]) -> Iterator[Path]:
             raise UsageError(f"no such file or folder: {path}")
 
 
-def validate(paths: list[Path], registry: Registry | None = None) -> list[FileVerdict]:
+def validate(
+    paths: list[Path], registry: Registry | None = None, *, offline: bool = False
+) -> list[FileVerdict]:
     """Validate files (and every paradigm below folders) without running anything.
 
     Missing environment variables are warnings here: CI validates without secrets.
+    ``python`` modules are imported to check their functions, unless ``offline``:
+    then only their files are looked for and no user code runs.
 
     Raises:
         UsageError: a path does not exist.
@@ -269,7 +276,8 @@ def validate(paths: list[Path], registry: Registry | None = None) -> list[FileVe
     verdicts = []
     for path in find_paradigms(paths):
         try:
-            loaded = load(path, for_run=False, registry=registry)
+            resolve: ResolveMode = "find" if offline else "import"
+            loaded = load(path, for_run=False, registry=registry, resolve=resolve)
         except SpecError as exc:
             verdicts.append(FileVerdict(path, tuple(exc.problems), valid=False))
         else:

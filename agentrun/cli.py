@@ -114,9 +114,15 @@ def run(
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Paradigm files or folders.")],
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Run no user code: find python modules without importing them."
+        ),
+    ] = False,
 ) -> int:
     """Check paradigm files without running them. Exit 0 all valid, 1 any invalid."""
-    verdicts = api.validate(paths)
+    verdicts = api.validate(paths, offline=offline)
     errors = styled_output(sys.stderr, os.environ)
     warnings = styled_output(sys.stdout, os.environ)
     sources = SourceCache()

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from test_cli import run_cli
 
+from agentrun.errors import SpecError
+from agentrun.loading.loader import load_paradigm
+
 UNKNOWN_FILTER = """
 pattern: independent
 input: hi
@@ -55,3 +58,30 @@ def test_an_error_inside_a_mock_output_is_a_template_error(
     )
     assert errors["b"].startswith("template error: line 2: TypeError: ")
     assert errors["b"].endswith(" (in outputs[0])")
+
+
+def test_a_bare_variable_name_suggests_its_vars_path(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "pattern: independent\nvars: {tone: dry}\nagents:\n  a: {output: '{{ tone }}'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError) as info:
+        load_paradigm(path)
+    assert [p.message for p in info.value.problems] == [
+        "template uses undefined name 'tone' (did you mean 'vars.tone'?)"
+    ]
+
+
+def test_a_var_flag_nothing_reads_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "pattern: independent\nvars: {tone: dry}\n"
+        "agents:\n  a: {output: '{{ vars.tone }} {{ vars.audience }}'}\n",
+        encoding="utf-8",
+    )
+    loaded = load_paradigm(path, extra_vars=("tnoe", "audience", "tone"))
+    assert [str(w).removeprefix(f"{path}:") for w in loaded.warnings] == [
+        "2:1: warning: --var tnoe: no variable 'tnoe' is declared under vars: or used by a"
+        " template (did you mean 'tone'?)"
+    ]

@@ -18,6 +18,8 @@ from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
 from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
+from agentrun.loading.prompt_files import read_prompt_files
+from agentrun.loading.resolve import ResolveMode, check_references
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
 from agentrun.loading.spec_errors import translate_errors
@@ -59,6 +61,7 @@ def load_paradigm(
     offline: bool = False,
     registry: Registry | None = None,
     patterns: Mapping[str, Pattern] | None = None,
+    resolve: ResolveMode = "import",
 ) -> LoadedParadigm:
     """Read, interpolate and validate a paradigm file.
 
@@ -72,6 +75,8 @@ def load_paradigm(
             missing variables are warnings.
         registry: the provider and check types (default: built-ins and plugins).
         patterns: the patterns a file may name (default: the built-ins).
+        resolve: how ``python`` functions are checked: ``import`` their modules (runs
+            their top-level code), only ``find`` their files, or ``skip`` the check.
 
     Returns:
         The validated paradigm with its warnings, secrets and node positions.
@@ -89,6 +94,7 @@ def load_paradigm(
         offline=offline,
         registry=registry,
         patterns=patterns,
+        resolve=resolve,
     )
 
 
@@ -102,6 +108,7 @@ def load_text(
     offline: bool = False,
     registry: Registry | None = None,
     patterns: Mapping[str, Pattern] | None = None,
+    resolve: ResolveMode = "import",
 ) -> LoadedParadigm:
     """Like :func:`load_paradigm`, for text already read from ``path``.
 
@@ -155,9 +162,12 @@ def load_text(
         for pos, message in translate_errors(exc, tree.data, positions, registry):
             problems.append(Problem(where, pos.line, pos.column, message))
     if spec is not None:
+        spec, file_findings = read_prompt_files(spec, path)
         findings = [
+            *file_findings,
             *check_paradigm(spec, registry, patterns),
             *check_templates(spec, extra_vars, registry, patterns),
+            *check_references(spec, path, registry, resolve, [loc for loc, _ in tree.missing]),
         ]
         problems += [_located(where, finding, positions) for finding in findings]
 

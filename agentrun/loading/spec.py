@@ -177,6 +177,9 @@ class AgentSpec(AgentSettings, OpenModel):
 
     prompt: str | None = None
     """Prompt template (default ``{{ input }}``)."""
+    prompt_file: str | None = None
+    """A file (relative to the paradigm) whose text is the prompt, sent verbatim and never
+    rendered as a template; excludes ``prompt``."""
     fallback: list[str] | None = None
     """Agents tried in order once this agent has failed all its attempts."""
     mock: MockStandIn | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from jinja2 import meta, nodes
 
+from agentrun.errors import Severity
 from agentrun.loading.model_base import OpenModel, or_default
 from agentrun.loading.positions import Loc
 from agentrun.loading.semantics import (
@@ -76,6 +77,7 @@ def check_templates(
     for index, stage in enumerate(paradigm.stages or ()):
         if stage.input is not None:
             checker.check(("stages", index, "input"), stage.input, stage.for_each)
+    checker.unused_flags(extra_vars)
     return checker.findings
 
 
@@ -123,6 +125,7 @@ class _TemplateChecker:
         self.paradigm = paradigm
         self.registry = registry
         self.vars = set(paradigm.vars) | extra_vars
+        self.used_vars: set[str] = set()
         self.stages = scope.stages
         self.names = CONTEXT_NAMES | scope.names
         self.engine = TemplateEngine()
@@ -194,7 +197,27 @@ class _TemplateChecker:
             self.add(loc, message, node.lineno)
         elif node.name not in self.names:
             message = f"template uses undefined name {node.name!r}"
-            self.add(loc, message + hint(node.name, sorted(self.names)), node.lineno)
+            if node.name in self.vars:  # `{{ tone }}` for a variable declared under vars:
+                message += f" (did you mean 'vars.{node.name}'?)"
+            else:
+                message += hint(node.name, sorted(self.names))
+            self.add(loc, message, node.lineno)
+
+    def unused_flags(self, extra_vars: Collection[str]) -> None:
+        """Warn about each ``--var`` that no ``vars:`` key declares and no template reads.
+
+        A warning, not an error: one set of ``--var`` flags often serves several paradigms.
+        """
+        for name in extra_vars:
+            if name not in self.paradigm.vars and name not in self.used_vars:
+                known = sorted(set(self.paradigm.vars) | self.used_vars)
+                message = (
+                    f"--var {name}: no variable {name!r} is declared under vars: "
+                    f"or used by a template{hint(name, known)}"
+                )
+                self.findings.append(
+                    Finding(("vars",), message, at_key=True, severity=Severity.WARNING)
+                )
 
     def _member(self, loc: Loc, node: nodes.Getattr | nodes.Getitem, base: str) -> None:
         """Check ``agents.X``, ``stages.X`` and ``vars.X`` (or ``['X']``) against the paradigm."""
@@ -206,6 +229,8 @@ class _TemplateChecker:
             return
         line = node.lineno
         stages = self.stages or ()
+        if base == "vars":
+            self.used_vars.add(key)
         if base == "agents" and key not in self.paradigm.agents:
             message = f"template uses unknown agent {key!r}"
             self.add(loc, message + hint(key, self.paradigm.agents), line)
