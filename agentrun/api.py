@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from agentrun.discovery import discover_paradigms
 from agentrun.display import choose_display
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.executor import Case, Executor, LocalExecutor
@@ -28,8 +29,6 @@ from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_sum
 from agentrun.redact import Redactor
 from agentrun.registry import Registry
 from agentrun.results import RunResult
-
-PARADIGM_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,23 +269,13 @@ class FileVerdict:
 
 
 def find_paradigms(paths: list[Path]) -> Iterator[Path]:
-    """Every paradigm file named or found below the given folders.
+    """Every paradigm file named or found below the given folders (see
+    :func:`agentrun.discovery.discover_paradigms` for what a folder walk leaves out).
 
     Raises:
         UsageError: a path does not exist, or a folder holds no paradigm file.
     """
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.suffix in PARADIGM_SUFFIXES and p.is_file()
-            )
-            if not found:
-                raise UsageError(f"no *.yaml or *.yml file under {path}")
-            yield from found
-        elif path.exists():
-            yield path
-        else:
-            raise UsageError(f"no such file or folder: {path}")
+    yield from discover_paradigms(paths).files
 
 
 def validate(paths: list[Path], registry: Registry | None = None) -> list[FileVerdict]:
