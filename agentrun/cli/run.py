@@ -15,80 +15,104 @@ from agentrun.display import DISPLAY_MODES, styled_output
 from agentrun.display.problems import render_problems
 from agentrun.errors import SpecError, UsageError
 
+_Files = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE",
+        help="Paradigm files or folders of them; - reads one from standard input.",
+    ),
+]
+
+_InputText = Annotated[
+    str | None,
+    typer.Option("--input", metavar="TEXT", help="Input text (replaces the paradigm's input)."),
+]
+
+_InputFile = Annotated[
+    str | None,
+    typer.Option(
+        "--input-file", metavar="PATH", help="Read the input from a file, or - for stdin."
+    ),
+]
+
+_Var = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="KEY=VALUE", help="Template variable (repeatable)."),
+]
+
+_Mock = Annotated[
+    bool, typer.Option("--mock", help="Swap openai, anthropic and http providers for the mock.")
+]
+
+_EnvFile = Annotated[
+    str | None,
+    typer.Option(
+        "--env-file", metavar="PATH", help="Read KEY=VALUE variables for ${VAR} from this file."
+    ),
+]
+
+_Report = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        metavar="PATH",
+        help="Write the JSON report here (- for stdout); a folder for several paradigms.",
+    ),
+]
+
+_Events = Annotated[
+    str | None,
+    typer.Option(
+        "--events",
+        metavar="PATH",
+        help="Write every event as JSON lines here; a folder for several paradigms.",
+    ),
+]
+
+_Junit = Annotated[
+    str | None,
+    typer.Option("--junit", metavar="FILE", help="Write JUnit XML here (one testcase per agent)."),
+]
+
+_Display = Annotated[
+    str,
+    typer.Option("--display", metavar="MODE", help=f"One of {', '.join(DISPLAY_MODES)}."),
+]
+
+_MaxConcurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--max-concurrency", min=1, metavar="N", help="At most N provider calls in flight."
+    ),
+]
+
+_Deadline = Annotated[
+    str | None,
+    typer.Option(
+        "--deadline", metavar="DURATION", help="Time limit of the whole pattern (e.g. 2m)."
+    ),
+]
+
+_Seed = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Seed of the retry jitter, for reproducibility."),
+]
+
 
 def run(
-    files: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="FILE",
-            help="Paradigm files or folders of them; - reads one from standard input.",
-        ),
-    ],
-    input_text: Annotated[
-        str | None,
-        typer.Option("--input", metavar="TEXT", help="Input text (replaces the paradigm's input)."),
-    ] = None,
-    input_file: Annotated[
-        str | None,
-        typer.Option(
-            "--input-file", metavar="PATH", help="Read the input from a file, or - for stdin."
-        ),
-    ] = None,
-    var: Annotated[
-        list[str] | None,
-        typer.Option("--var", metavar="KEY=VALUE", help="Template variable (repeatable)."),
-    ] = None,
-    mock: Annotated[
-        bool, typer.Option("--mock", help="Swap openai, anthropic and http providers for the mock.")
-    ] = False,
-    env_file: Annotated[
-        str | None,
-        typer.Option(
-            "--env-file", metavar="PATH", help="Read KEY=VALUE variables for ${VAR} from this file."
-        ),
-    ] = None,
-    report: Annotated[
-        str | None,
-        typer.Option(
-            "--report",
-            metavar="PATH",
-            help="Write the JSON report here (- for stdout); a folder for several paradigms.",
-        ),
-    ] = None,
-    events: Annotated[
-        str | None,
-        typer.Option(
-            "--events",
-            metavar="PATH",
-            help="Write every event as JSON lines here; a folder for several paradigms.",
-        ),
-    ] = None,
-    junit: Annotated[
-        str | None,
-        typer.Option(
-            "--junit", metavar="FILE", help="Write JUnit XML here (one testcase per agent)."
-        ),
-    ] = None,
-    display: Annotated[
-        str,
-        typer.Option("--display", metavar="MODE", help=f"One of {', '.join(DISPLAY_MODES)}."),
-    ] = "auto",
-    max_concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--max-concurrency", min=1, metavar="N", help="At most N provider calls in flight."
-        ),
-    ] = None,
-    deadline: Annotated[
-        str | None,
-        typer.Option(
-            "--deadline", metavar="DURATION", help="Time limit of the whole pattern (e.g. 2m)."
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", metavar="N", help="Seed of the retry jitter, for reproducibility."),
-    ] = None,
+    files: _Files,
+    input_text: _InputText = None,
+    input_file: _InputFile = None,
+    var: _Var = None,
+    mock: _Mock = False,
+    env_file: _EnvFile = None,
+    report: _Report = None,
+    events: _Events = None,
+    junit: _Junit = None,
+    display: _Display = "auto",
+    max_concurrency: _MaxConcurrency = None,
+    deadline: _Deadline = None,
+    seed: _Seed = None,
 ) -> int:
     """Run paradigms. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted; for several, the most serious of these
