@@ -15,14 +15,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## run: run every example paradigm offline (network providers swapped for the mock)
+# --display auto: the live view on a terminal, one plain line per event in CI or a pipe.
 run: $(STAMP)
-	@mkdir -p reports
-	@for file in paradigms/*.yaml; do \
-		name=$$(basename $$file .yaml); \
-		echo "== $$file"; \
-		$(BIN)/agentrun run $$file --mock --display plain --report reports/$$name.json \
-			|| { echo "$$file failed (exit $$?)" >&2; exit 1; }; \
-	done
+	@$(BIN)/agentrun run paradigms --mock --report reports
+	@echo "agentrun is in $(BIN): try $(BIN)/agentrun run paradigms/research_team.yaml --mock"
 
 examples: run
 

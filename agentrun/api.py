@@ -11,11 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from agentrun.discovery import discover_paradigms
 from agentrun.display import choose_display
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.executor import Case, Executor, LocalExecutor
 from agentrun.engine.session import EngineOptions
-from agentrun.errors import Problem, SpecError, UsageError
+from agentrun.errors import Problem, SpecError
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.interrupts import guard
@@ -26,8 +27,6 @@ from agentrun.outputs.files import OutputTargets, RunOutputs
 from agentrun.redact import Redactor
 from agentrun.registry import Registry
 from agentrun.results import RunResult
-
-PARADIGM_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,23 +241,13 @@ class FileVerdict:
 
 
 def find_paradigms(paths: list[Path]) -> Iterator[Path]:
-    """Every paradigm file named or found below the given folders.
+    """Every paradigm file named or found below the given folders (see
+    :func:`agentrun.discovery.discover_paradigms` for what a folder walk leaves out).
 
     Raises:
         UsageError: a path does not exist, or a folder holds no paradigm file.
     """
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.suffix in PARADIGM_SUFFIXES and p.is_file()
-            )
-            if not found:
-                raise UsageError(f"no *.yaml or *.yml file under {path}")
-            yield from found
-        elif path.exists():
-            yield path
-        else:
-            raise UsageError(f"no such file or folder: {path}")
+    yield from discover_paradigms(paths).files
 
 
 def validate(

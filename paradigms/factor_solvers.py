@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from itertools import count
 from math import gcd, isqrt
 
+from pace import pause
+
 
 @dataclass(frozen=True, slots=True)
 class Factors:
@@ -192,7 +194,9 @@ def main(argv: list[str]) -> int:
         print(f"usage: python3 factor_solvers.py {{{','.join(SOLVERS)}}} < number", file=sys.stderr)
         return 2
     try:
-        print(solve(argv[1], sys.stdin.read()))
+        number = sys.stdin.read()
+        pause(0.8, 0.8, argv[1])  # a real solver's start-up and setup (see pace.py)
+        print(solve(argv[1], number))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

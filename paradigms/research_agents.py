@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pace import pause
 from research_lenses import (
     Codebook,
     Finding,
@@ -111,16 +112,19 @@ def gather(topic: str, kind: str, corpus: Corpus | None = None) -> str:
 
 def academic(topic: str) -> str:
     """Gatherer for peer-reviewed studies."""
+    pause(0.6, 1.6, "academic" + topic)  # a search takes time (see pace.py)
     return gather(topic, "academic")
 
 
 def industry(topic: str) -> str:
     """Gatherer for industry reports (not every topic has them)."""
+    pause(0.6, 1.6, "industry" + topic)  # a search takes time (see pace.py)
     return gather(topic, "industry")
 
 
 def government(topic: str) -> str:
     """Gatherer for government statistics and evaluations."""
+    pause(0.6, 1.6, "government" + topic)  # a search takes time (see pace.py)
     return gather(topic, "government")
 
 
@@ -134,6 +138,7 @@ def parse_findings(texts: Iterable[str]) -> list[Finding]:
 
 
 def _theorise(topic: str, context: Mapping[str, Any], lens: str) -> str:
+    pause(0.5, 1.2, lens + topic)
     corpus = load_corpus()
     name = corpus.topic(topic)
     findings = parse_findings(context.get("previous") or ())

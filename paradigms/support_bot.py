@@ -22,6 +22,8 @@ import zlib
 from dataclasses import dataclass
 from datetime import date
 
+from pace import pause
+
 REFUND_WINDOW_DAYS = 30
 """Days after delivery during which an order can be refunded."""
 
@@ -244,13 +246,19 @@ def reply(message: str) -> str:
     return "\n".join(parts)
 
 
+def answer(message: str) -> str:
+    """:func:`reply` after the time a real service takes to answer (see ``pace.py``)."""
+    pause(0.4, 1.4, message)
+    return reply(message)
+
+
 def main() -> int:
     """Read a message on standard input and print the reply."""
     message = sys.stdin.read()
     if not message.strip():
         print("usage: python3 support_bot.py < message.txt", file=sys.stderr)
         return 2
-    print(reply(message))
+    print(answer(message))
     return 0
 
 

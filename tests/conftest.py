@@ -19,6 +19,11 @@ os.environ.setdefault("AGENTRUN_DEBUG", "1")
 from agentrun import api
 from agentrun.results import AgentResult, RunResult
 
+# The example paradigms wait as long as real agents would (paradigms/pace.py); the
+# suite runs them at full speed. Set here so that subprocesses inherit it too.
+os.environ["EXAMPLE_PACE"] = "0"
+os.environ["EXAMPLE_LLM_LATENCY"] = "0s"
+
 
 class Ran:
     """A finished run: its result, the JSON report, the event log and what it printed."""

@@ -43,7 +43,6 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             "agentrun: error: Invalid value for '--max-concurrency'",
         ),
         (["frobnicate"], "agentrun: error: No such command 'frobnicate'."),
-        ([], "agentrun: error: Missing command."),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(

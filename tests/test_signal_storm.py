@@ -150,7 +150,8 @@ def _wait_for_handlers(process: subprocess.Popen[Any]) -> None:
 
 def _time_to_run(paradigm: Path, folder: Path) -> float:
     """Seconds from agentrun's handlers being installed to both command agents running."""
-    pids = folder / "probe-pids"
+    folder.mkdir()
+    pids = folder / "pids"
     process = subprocess.Popen(
         [sys.executable, "-m", "agentrun", "run", str(paradigm), "--var", f"pids={pids}"],
         stdout=subprocess.DEVNULL,
@@ -196,7 +197,8 @@ def test_signals_at_random_moments_of_a_long_run(tmp_path: Path, server: FakeLLM
     paradigm = _long_paradigm(tmp_path, server)
     # Start-up takes longer on a loaded machine: the moments span what it takes here
     # to get from agentrun's first line to agents running, and as long again.
-    reach = _time_to_run(paradigm, tmp_path)
+    with ThreadPoolExecutor(PARALLEL) as pool:  # measured as the trials will run: side by side
+        reach = max(pool.map(lambda n: _time_to_run(paradigm, tmp_path / f"probe{n}"), range(4)))
     trials = _trials(paradigm, LONG_TRIALS, 0.0, 2 * reach, first=0)
     with ThreadPoolExecutor(PARALLEL) as pool:
         outcomes = list(pool.map(lambda t: _run(t, tmp_path), trials))

@@ -74,7 +74,7 @@ class RunOutputs:
         self._stdout = stdout
         self._errors: list[str] = []
         self._mode = _new_file_mode()
-        _check_targets(targets.requested(), paradigm)
+        check_targets(targets.requested(), paradigm)
         self._events: TextIO | None = None
         self.event_log: EventLog | None = None
 
@@ -205,8 +205,16 @@ def _open_stream(path: Path) -> TextIO:
     return open(fd, "w", encoding="utf-8")
 
 
-def _check_targets(targets: Mapping[str, str], paradigm: Path | None) -> None:
-    """Refuse clashing targets and unwritable folders before the run (exit 2)."""
+def check_targets(targets: Mapping[str, str], paradigm: Path | None) -> None:
+    """Refuse clashing targets and unwritable folders before the run (exit 2).
+
+    Args:
+        targets: output kind (``report``, ``junit``, ``events``) to path or ``-``.
+        paradigm: the paradigm file, which no output may overwrite.
+
+    Raises:
+        UsageError: two outputs claim stdout or one path, or a folder cannot be written.
+    """
     claims = [_FLAGS[kind] for kind, target in targets.items() if target == STDOUT]
     if len(claims) > 1:
         raise UsageError(f"only one output may go to standard output (-): {', '.join(claims)}")

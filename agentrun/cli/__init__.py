@@ -1,0 +1,23 @@
+"""The command line: parse flags, call :mod:`agentrun.api`, print, map to an exit code.
+
+One module per command; no YAML, no asyncio and no network here.
+"""
+
+from __future__ import annotations
+
+from agentrun.cli import describe, run, starter, validate
+from agentrun.cli.app import app
+from agentrun.cli.entry import main
+
+__all__ = ["app", "main"]
+
+# The order of `agentrun --help`: first steps first.
+for _command in (
+    starter.init,
+    run.run,
+    validate.validate,
+    describe.graph,
+    describe.schema,
+    describe.plugins,
+):
+    app.command()(_command)

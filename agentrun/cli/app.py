@@ -1,0 +1,49 @@
+"""The typer application every command module registers on, and its root options."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from agentrun import __version__
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Run multi-agent paradigms: independent, pipeline and competitive patterns.\n\n"
+    "Start with: agentrun init, then agentrun run paradigm.yaml --mock",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"agentrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Run multi-agent paradigms."""
+
+
+def build_command() -> Any:
+    """The click command of :data:`app`, its arguments' help showing only their metavar."""
+    command = typer.main.get_command(app)
+    for sub in getattr(command, "commands", {}).values():
+        for param in sub.params:
+            if param.param_type_name == "argument" and hasattr(param, "display_type"):
+                # Newer typer appends the Python type (`FILE <list[str]>`); the metavar says it.
+                param.display_type = _no_type
+    return command
+
+
+def _no_type(ctx: object = None) -> str:
+    return ""

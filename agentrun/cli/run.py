@@ -1,0 +1,158 @@
+"""``agentrun run``: one paradigm, several, a folder of them, or one from standard input."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentrun import api, batch
+from agentrun.cli.flags import parse_deadline, parse_vars, read_input
+from agentrun.display import DISPLAY_MODES, styled_output
+from agentrun.display.problems import render_problems
+from agentrun.errors import SpecError, UsageError
+
+_Files = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE",
+        help="Paradigm files or folders of them; - reads one from standard input.",
+    ),
+]
+
+_InputText = Annotated[
+    str | None,
+    typer.Option("--input", metavar="TEXT", help="Input text (replaces the paradigm's input)."),
+]
+
+_InputFile = Annotated[
+    str | None,
+    typer.Option(
+        "--input-file", metavar="PATH", help="Read the input from a file, or - for stdin."
+    ),
+]
+
+_Var = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="KEY=VALUE", help="Template variable (repeatable)."),
+]
+
+_Mock = Annotated[
+    bool, typer.Option("--mock", help="Swap openai, anthropic and http providers for the mock.")
+]
+
+_EnvFile = Annotated[
+    str | None,
+    typer.Option(
+        "--env-file", metavar="PATH", help="Read KEY=VALUE variables for ${VAR} from this file."
+    ),
+]
+
+_Report = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        metavar="PATH",
+        help="Write the JSON report here (- for stdout); a folder for several paradigms.",
+    ),
+]
+
+_Events = Annotated[
+    str | None,
+    typer.Option(
+        "--events",
+        metavar="PATH",
+        help="Write every event as JSON lines here; a folder for several paradigms.",
+    ),
+]
+
+_Junit = Annotated[
+    str | None,
+    typer.Option("--junit", metavar="FILE", help="Write JUnit XML here (one testcase per agent)."),
+]
+
+_Display = Annotated[
+    str,
+    typer.Option("--display", metavar="MODE", help=f"One of {', '.join(DISPLAY_MODES)}."),
+]
+
+_MaxConcurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--max-concurrency", min=1, metavar="N", help="At most N provider calls in flight."
+    ),
+]
+
+_Deadline = Annotated[
+    str | None,
+    typer.Option(
+        "--deadline", metavar="DURATION", help="Time limit of the whole pattern (e.g. 2m)."
+    ),
+]
+
+_Seed = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Seed of the retry jitter, for reproducibility."),
+]
+
+
+def run(
+    files: _Files,
+    input_text: _InputText = None,
+    input_file: _InputFile = None,
+    var: _Var = None,
+    mock: _Mock = False,
+    env_file: _EnvFile = None,
+    report: _Report = None,
+    events: _Events = None,
+    junit: _Junit = None,
+    display: _Display = "auto",
+    max_concurrency: _MaxConcurrency = None,
+    deadline: _Deadline = None,
+    seed: _Seed = None,
+) -> int:
+    """Run paradigms. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
+    2 invalid paradigm or flags, 130 interrupted; for several, the most serious of these
+    (130, then 2, 1, 3)."""
+    if display not in DISPLAY_MODES:
+        raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
+    if batch.STDIN in files and input_file == batch.STDIN:
+        raise UsageError("standard input cannot hold both the paradigm and --input-file -")
+    options = api.RunOptions(
+        input_text=read_input(input_text, input_file),
+        variables=parse_vars(var or []),
+        mock=mock,
+        report=report,
+        events=events,
+        junit=junit,
+        display=display,
+        max_concurrency=max_concurrency,
+        deadline=parse_deadline(deadline),
+        seed=seed,
+        env_file=env_file,
+    )
+    if len(files) == 1 and not Path(files[0]).is_dir():
+        return batch.run_source(files[0], options).exit_code
+    return _run_several(batch.expand_sources(files), options)
+
+
+def _run_several(sources: list[str], options: api.RunOptions) -> int:
+    """Each paradigm under a heading, then one line per paradigm and the combined code."""
+    errors = styled_output(sys.stderr, os.environ)
+
+    def start(source: str) -> None:
+        print(f"== {source}", flush=True)
+
+    def invalid(exc: SpecError) -> None:
+        render_problems(exc.problems, errors)
+
+    done = batch.run_many(sources, options, on_start=start, on_invalid=invalid)
+    for outcome in done.outcomes:
+        print(f"{outcome.source}: {outcome.status} (exit {outcome.exit_code})")
+    not_run = len(sources) - len(done.outcomes)
+    tail = f", {not_run} not run" if not_run else ""
+    print(f"{len(done.outcomes)} paradigms run{tail}; exit {done.exit_code}", flush=True)
+    return done.exit_code

@@ -1,0 +1,46 @@
+"""``agentrun validate``: check paradigm files without running them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentrun import api
+from agentrun.discovery import discover_paradigms
+from agentrun.display import styled_output
+from agentrun.display.problems import SourceCache, render_problems
+from agentrun.errors import Severity
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Paradigm files or folders.")],
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Run no user code: find python modules without importing them."
+        ),
+    ] = False,
+) -> int:
+    """Check paradigm files without running them. Exit 0 all valid, 1 any invalid.
+
+    Folders are searched for *.yaml and *.yml files with a top-level agents: key;
+    hidden folders, node_modules and virtual environments are skipped.
+    """
+    found = discover_paradigms(paths)
+    verdicts = api.validate(list(found.files), offline=offline)
+    errors = styled_output(sys.stderr, os.environ)
+    warnings = styled_output(sys.stdout, os.environ)
+    sources = SourceCache()
+    for verdict in verdicts:
+        for problem in verdict.problems:
+            out = errors if problem.severity is Severity.ERROR else warnings
+            render_problems([problem], out, sources)
+        print(f"{verdict.path}: {'ok' if verdict.valid else 'invalid'}", flush=True)
+    invalid = sum(1 for v in verdicts if not v.valid)
+    skipped = f", {found.skipped} skipped" if found.skipped else ""
+    print(f"{len(verdicts) - invalid} valid, {invalid} invalid{skipped}")
+    return 1 if invalid else 0
