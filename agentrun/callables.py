@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import inspect
+import os
+import sysconfig
 import threading
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,6 +68,8 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
+    # The caller's context goes along: what the function prints reaches its attempt's log.
+    context = contextvars.copy_context()
 
     def deliver(ok: bool, value: Any) -> None:
         if future.done():
@@ -74,7 +81,7 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
 
     def target() -> None:
         try:
-            value = function(*args)
+            value = context.run(function, *args)
         except BaseException as exc:  # handed to the awaiting task, which re-raises it
             result: tuple[bool, Any] = (False, exc)
         else:
@@ -88,3 +95,34 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
         target=target, name=f"agentrun:{getattr(function, '__name__', '?')}", daemon=True
     ).start()
     return await future
+
+
+_OURS = (str(Path(__file__).resolve().parent), sysconfig.get_paths()["stdlib"])
+
+
+def user_frames(exc: BaseException) -> tuple[str, ...]:
+    """Where user code raised ``exc``: ``file:line in function`` for each frame of its
+    traceback outside agentrun and the standard library, outermost first."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(_OURS) or frame.filename.startswith("<frozen"):
+            continue
+        frames.append(f"{_short(frame.filename)}:{frame.lineno} in {frame.name}")
+    return tuple(frames)
+
+
+def _short(filename: str) -> str:
+    """A path relative to the working folder when it lies below it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+def located(frames: tuple[str, ...], message: str) -> str:
+    """``file:line: message`` at the innermost user frame, or ``message`` alone."""
+    if not frames:
+        return message
+    return f"{frames[-1].rsplit(' in ', 1)[0]}: {message}"

@@ -26,6 +26,7 @@ from agentrun.providers.base import (
     Request,
     StatelessSession,
 )
+from agentrun.results import Sent
 
 
 class CommandFields(StrictModel):
@@ -95,6 +96,8 @@ class CommandClient:
         context = request.context
         args = [self._render(arg, context) for arg in self._argv]
         text = request.prompt if self._stdin is None else self._render(self._stdin, context)
+        if request.on_sent is not None:
+            request.on_sent(Sent(command=tuple(args), stdin=text))
         try:
             process = await asyncio.create_subprocess_exec(
                 *args,
