@@ -61,6 +61,8 @@ class RunOptions:
     debug: bool | None = None
     """Re-raise an unexpected exception of a provider instead of failing only its agent;
     ``None``: on when ``AGENTRUN_DEBUG`` is set in the environment given to the run."""
+    show_output: bool = False
+    """The plain display prints each agent's output (escaped, one line, cut short)."""
 
 
 def load(
@@ -171,7 +173,12 @@ async def run_graph(
             report_to_stdout = options.report == "-"
             shown_report = None if options.report in (None, "-") else options.report
             display = choose_display(
-                options.display, stderr if report_to_stdout else stdout, env, redact, shown_report
+                options.display,
+                stderr if report_to_stdout else stdout,
+                env,
+                redact,
+                shown_report,
+                show_output=options.show_output,
             )
             # However the run ended, the terminal is given back (cursor shown, view closed).
             stack.callback(display.close)

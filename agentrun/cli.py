@@ -90,6 +90,10 @@ def run(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed of the retry jitter, for reproducibility.")
     ] = None,
+    show_output: Annotated[
+        bool,
+        typer.Option("--show-output", "-v", help="Plain display: print each agent's output."),
+    ] = False,
 ) -> int:
     """Run a paradigm. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted."""
@@ -107,6 +111,7 @@ def run(
         deadline=_parse_deadline(deadline),
         seed=seed,
         env_file=env_file,
+        show_output=show_output,
     )
     return api.run(file, options).exit_code
 

@@ -8,8 +8,10 @@ holds an ESC byte.
 
 from __future__ import annotations
 
+import json
 from typing import TextIO
 
+from agentrun.callables import located
 from agentrun.durations import format_duration
 from agentrun.events.records import (
     AgentFinished,
@@ -29,15 +31,24 @@ from agentrun.events.records import (
 )
 from agentrun.outputs.text_summary import SYMBOLS, printable, summary_lines
 from agentrun.redact import Redactor
+from agentrun.results import AgentResult
 
 
 class PlainDisplay:
     """Writes ``[  1.234s] instance  word  detail`` lines, then the final summary."""
 
-    def __init__(self, stream: TextIO, redact: Redactor, report_path: str | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        redact: Redactor,
+        report_path: str | None = None,
+        *,
+        show_output: bool = False,
+    ) -> None:
         self._stream = stream
         self._redact = redact
         self._report_path = report_path
+        self._show_output = show_output
 
     def handle(self, event: Event) -> None:
         """Print the event's line, if it has one."""
@@ -47,6 +58,10 @@ class PlainDisplay:
         text = describe(event)
         if text is not None:
             self._write([f"[{event.t:8.3f}s] {text}"])
+        if self._show_output and isinstance(event, AgentFinished):
+            shown = output_line(event.result)
+            if shown is not None:
+                self._write([f"[{event.t:8.3f}s] {shown}"])
 
     def close(self) -> None:
         """Nothing to release: every line is already written."""
@@ -55,6 +70,22 @@ class PlainDisplay:
         text = "\n".join(printable(self._redact(line)) for line in lines)
         self._stream.write(text + "\n")
         self._stream.flush()
+
+
+OUTPUT_LIMIT = 200
+"""Characters of an output shown by ``--show-output``."""
+
+
+def output_line(result: AgentResult) -> str | None:
+    """``instance  output: "..."`` (or the rejected ``reply``), quoted and cut short."""
+    text, label = result.output, "output"
+    if text is None:
+        text, label = result.raw_output, "rejected reply"
+    if text is None:
+        return None
+    shown = text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "…"
+    more = f" ({len(text)} characters)" if len(text) > OUTPUT_LIMIT else ""
+    return f"{result.instance}  {label}: {json.dumps(shown, ensure_ascii=False)}{more}"
 
 
 def describe(event: Event) -> str | None:
@@ -72,9 +103,13 @@ def describe(event: Event) -> str | None:
             via = f" for {event.parent}" if event.parent else ""
             return f"{event.instance}  started ({event.role}{via})"
         case CheckDecided():
-            mark = "✓" if event.check.passed else "✗"
-            note = f": {event.check.message}" if event.check.message else ""
-            return f"{event.instance}  check {mark} {event.check.name}{note}"
+            check = event.check
+            if check.error:  # the check broke: where, not a verdict
+                where = located(check.traceback, check.message.removeprefix("raised "))
+                return f"{event.instance}  check ! {check.name} could not run: {where}"
+            mark = "✓" if check.passed else "✗"
+            note = f": {check.message}" if check.message else ""
+            return f"{event.instance}  check {mark} {check.name}{note}"
         case AttemptFailed():
             return f"{event.instance}  attempt {event.attempt} {event.status.value}: {event.error}"
         case Retrying():

@@ -203,6 +203,8 @@ def checks_text(checks: Iterable[CheckResult], clean: Callable[[str], str]) -> T
     for check in checks:
         if check.passed:
             parts.append(Text(f"✓{clean(check.name)}", style=STYLES[AgentStatus.PASSED]))
+        elif check.error:
+            parts.append(Text(f"!{clean(check.name)} (error)", style=STYLES[AgentStatus.FAILED]))
         elif check.is_violation:
             parts.append(Text(f"✗{clean(check.name)}", style=STYLES[AgentStatus.VIOLATED]))
         else:
