@@ -25,6 +25,7 @@ from agentrun.events.records import (
     Retrying,
     RunFinished,
     RunStarted,
+    SlotTaken,
     StageFinished,
     StageStarted,
     WinnerChosen,
@@ -88,6 +89,15 @@ def output_line(result: AgentResult) -> str | None:
     return f"{result.instance}  {label}: {json.dumps(shown, ensure_ascii=False)}{more}"
 
 
+def waiting_for(event: Queued) -> str:
+    """What a queued attempt waits for, in words."""
+    if event.reason == "max_concurrency":
+        return "a run-wide slot (max_concurrency)"
+    if event.reason == "rate_limit":
+        return f"the rate limit of provider {event.provider}"
+    return f"a slot of provider {event.provider}"
+
+
 def describe(event: Event) -> str | None:
     """The text of one event for logs, or ``None`` for events not worth a line."""
     match event:
@@ -120,7 +130,9 @@ def describe(event: Event) -> str | None:
         case WinnerChosen():
             return f"{event.instance}  WINNER; cancelling the other racers"
         case Queued():
-            return f"{event.instance}  queued for a slot of provider {event.provider}"
+            return f"{event.instance}  queued for {waiting_for(event)}"
+        case SlotTaken():
+            return f"{event.instance}  got its slot after {format_duration(event.waited_s)}"
         case LimitChanged():
             limit = "unlimited" if event.limit is None else str(event.limit)
             return f"provider {event.provider}: concurrency limit now {limit}"

@@ -15,7 +15,7 @@ from agentrun.engine.capture import AttemptLog, capture
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.errors import AgentError, CallableFailed
-from agentrun.events.records import AttemptStarted, CheckDecided, Queued, Streamed
+from agentrun.events.records import AttemptStarted, CheckDecided, Queued, SlotTaken, Streamed
 from agentrun.graph.compiled import AgentNode
 from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentStatus, AttemptRecord, CheckResult, Sent
@@ -250,10 +250,10 @@ async def _wait_for_slot(
 ) -> tuple[bool, int | None]:
     """Take a run-wide slot and the provider's (concurrency, then rate): whether a
     run-wide slot is held, and the provider's ticket."""
-    if (ctx.slots is not None and ctx.slots.locked()) or (
-        limiter is not None and limiter.would_wait()
-    ):
-        ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider)
+    reason = _queue_reason(ctx, limiter)
+    if reason is not None:
+        ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider, reason=reason)
+    queued_at = ctx.now()
     holds_slot = False
     try:
         async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
@@ -265,7 +265,18 @@ async def _wait_for_slot(
         if holds_slot and ctx.slots is not None:
             ctx.slots.release()
         raise
+    if reason is not None:
+        ctx.emit(SlotTaken, instance=instance, attempt=number, waited_s=ctx.now() - queued_at)
     return holds_slot, ticket
+
+
+def _queue_reason(ctx: RunContext, limiter: ProviderLimiter | None) -> str | None:
+    """What an attempt starting now would wait for, if anything (see ``Queued.reason``)."""
+    if ctx.slots is not None and ctx.slots.locked():
+        return "max_concurrency"
+    if limiter is None or not limiter.would_wait():
+        return None
+    return "concurrency" if limiter.concurrency.would_wait() else "rate_limit"
 
 
 def _streamer(ctx: RunContext, instance: str, number: int) -> Callable[[str], None]:
