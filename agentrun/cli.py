@@ -49,6 +49,16 @@ def _root(
     """Run multi-agent paradigms."""
 
 
+ShowOutput = Annotated[
+    bool, typer.Option("--show-output", "-v", help="Plain display: print each agent's output.")
+]
+
+
+def _check_display(display: str) -> None:
+    if display not in DISPLAY_MODES:
+        raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
+
+
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="The paradigm file.")],
@@ -90,15 +100,11 @@ def run(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed of the retry jitter, for reproducibility.")
     ] = None,
-    show_output: Annotated[
-        bool,
-        typer.Option("--show-output", "-v", help="Plain display: print each agent's output."),
-    ] = False,
+    show_output: ShowOutput = False,
 ) -> int:
     """Run a paradigm. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted."""
-    if display not in DISPLAY_MODES:
-        raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
+    _check_display(display)
     options = api.RunOptions(
         input_text=_read_input(input_text, input_file),
         variables=_parse_vars(var or []),

@@ -187,22 +187,14 @@ async def _run_stage(
     context["stages"] = {**context["stages"], stage.name: {"outputs": list(outputs)}}
     if not stage.for_each:
         context["agents"] = {**context["agents"], **{r.name: {"output": r.output} for r in results}}
-    result = StageResult(
-        stage.name,
-        status,
-        tuple(i for i, _ in plan),
-        outputs,
-        duration,
-        output_sources=tuple(r.instance for r in kept),
-    )
+    sources = tuple(r.instance for r in kept)
+    result = StageResult(stage.name, status, tuple(i for i, _ in plan), outputs, duration, sources)
     if ok:
         return result, None
     if not results:
         return result, f"stage {stage.name!r} had no items: the previous stage produced no output"
-    return (
-        result,
-        f"stage {stage.name!r} failed: {describe_require(stage.require, passed, len(results))}",
-    )
+    why = describe_require(stage.require, passed, len(results))
+    return result, f"stage {stage.name!r} failed: {why}"
 
 
 def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:
