@@ -97,16 +97,32 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
     return await future
 
 
-_OURS = (str(Path(__file__).resolve().parent), sysconfig.get_paths()["stdlib"])
+def _folder(path: str) -> str:
+    return os.path.join(path, "")  # a trailing separator: agentrun_x/ is not in agentrun/
+
+
+_AGENTRUN = _folder(str(Path(__file__).resolve().parent))
+_STDLIB = _folder(sysconfig.get_paths()["stdlib"])
+
+
+def _is_ours(path: str) -> bool:
+    """agentrun's own code, or the standard library's (asyncio, threading, ...)."""
+    if path.startswith(_AGENTRUN):
+        return True
+    # site-packages may lie inside the standard library's folder: libraries stay.
+    if not path.startswith(_STDLIB):
+        return False
+    return not {"site-packages", "dist-packages"} & set(Path(path).parts)
 
 
 def user_frames(exc: BaseException) -> tuple[str, ...]:
     """Where user code raised ``exc``: ``file:line in function`` for each frame of its
-    traceback outside agentrun and the standard library, outermost first."""
+    traceback outside agentrun and the standard library (the frames that call user
+    code in), outermost first."""
     frames = []
     for frame in traceback.extract_tb(exc.__traceback__):
         path = os.path.abspath(frame.filename)
-        if path.startswith(_OURS) or frame.filename.startswith("<frozen"):
+        if _is_ours(path) or frame.filename.startswith("<frozen"):
             continue
         frames.append(f"{_short(frame.filename)}:{frame.lineno} in {frame.name}")
     return tuple(frames)

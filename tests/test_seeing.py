@@ -13,6 +13,8 @@ from typing import Any
 
 from conftest import Ran
 
+from agentrun.callables import located, user_frames
+
 REJECTED = """
 pattern: independent
 input: refund please
@@ -271,3 +273,22 @@ def test_output_sources_name_the_last_stage_and_the_winner(
         """
     )
     assert race.report["output_sources"] == ["quick"]
+
+
+def test_user_frames_leave_out_the_standard_library() -> None:
+    def user_code() -> None:
+        json.loads("{")  # raises deep inside the json module
+
+    try:
+        user_code()
+    except ValueError as exc:
+        frames = user_frames(exc)
+    assert [frame.rsplit(" in ", 1)[1] for frame in frames] == [
+        "test_user_frames_leave_out_the_standard_library",
+        "user_code",
+    ]
+    assert all(frame.startswith("tests/test_seeing.py:") for frame in frames)
+    assert (
+        located(frames, "JSONDecodeError: x")
+        == f"{frames[-1].split(' in ')[0]}: JSONDecodeError: x"
+    )
