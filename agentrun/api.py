@@ -58,6 +58,8 @@ class RunOptions:
     debug: bool | None = None
     """Re-raise an unexpected exception of a provider instead of failing only its agent;
     ``None``: on when ``AGENTRUN_DEBUG`` is set in the environment given to the run."""
+    show_output: bool = False
+    """The plain display prints each agent's output (escaped, one line, cut short)."""
 
 
 def load(
@@ -187,6 +189,7 @@ async def run_graph(
                 env,
                 redact,
                 shown_report,
+                show_output=options.show_output,
             )
             # However the run ended, the terminal is given back (cursor shown, view closed).
             stack.callback(display.close)

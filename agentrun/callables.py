@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import inspect
+import os
+import sysconfig
 import threading
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,6 +68,8 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
+    # The caller's context goes along: what the function prints reaches its attempt's log.
+    context = contextvars.copy_context()
 
     def deliver(ok: bool, value: Any) -> None:
         if future.done():
@@ -74,7 +81,7 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
 
     def target() -> None:
         try:
-            value = function(*args)
+            value = context.run(function, *args)
         except BaseException as exc:  # handed to the awaiting task, which re-raises it
             result: tuple[bool, Any] = (False, exc)
         else:
@@ -88,3 +95,50 @@ async def call_in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
         target=target, name=f"agentrun:{getattr(function, '__name__', '?')}", daemon=True
     ).start()
     return await future
+
+
+def _folder(path: str) -> str:
+    return os.path.join(path, "")  # a trailing separator: agentrun_x/ is not in agentrun/
+
+
+_AGENTRUN = _folder(str(Path(__file__).resolve().parent))
+_STDLIB = _folder(sysconfig.get_paths()["stdlib"])
+
+
+def _is_ours(path: str) -> bool:
+    """agentrun's own code, or the standard library's (asyncio, threading, ...)."""
+    if path.startswith(_AGENTRUN):
+        return True
+    # site-packages may lie inside the standard library's folder: libraries stay.
+    if not path.startswith(_STDLIB):
+        return False
+    return not {"site-packages", "dist-packages"} & set(Path(path).parts)
+
+
+def user_frames(exc: BaseException) -> tuple[str, ...]:
+    """Where user code raised ``exc``: ``file:line in function`` for each frame of its
+    traceback outside agentrun and the standard library (the frames that call user
+    code in), outermost first."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = os.path.abspath(frame.filename)
+        if _is_ours(path) or frame.filename.startswith("<frozen"):
+            continue
+        frames.append(f"{_short(frame.filename)}:{frame.lineno} in {frame.name}")
+    return tuple(frames)
+
+
+def _short(filename: str) -> str:
+    """A path relative to the working folder when it lies below it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+def located(frames: tuple[str, ...], message: str) -> str:
+    """``file:line: message`` at the innermost user frame, or ``message`` alone."""
+    if not frames:
+        return message
+    return f"{frames[-1].rsplit(' in ', 1)[0]}: {message}"

@@ -70,11 +70,27 @@ class CheckResult:
     passed: bool
     message: str = ""
     severity: str = "error"
+    error: bool = False
+    """The check itself broke (could not load, raised): no verdict on the output."""
+    traceback: tuple[str, ...] = ()
+    """The user's frames (``file:line in function``) when a check function raised."""
 
     @property
     def is_violation(self) -> bool:
-        """A failed check of severity ``error`` (warnings never fail an agent)."""
-        return not self.passed and self.severity == "error"
+        """A failed check of severity ``error`` (warnings never fail an agent); a check
+        that broke is not a verdict, so never a violation."""
+        return not self.passed and self.severity == "error" and not self.error
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What one attempt handed its provider: the rendered prompt and system, or a
+    command's arguments and stdin."""
+
+    prompt: str | None = None
+    system: str | None = None
+    command: tuple[str, ...] | None = None
+    stdin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,12 @@ class AttemptRecord:
     usage: Usage | None = None
     output_truncated: int | None = None
     """The output's full length in bytes when only its head and tail were kept."""
+    sent: Sent | None = None
+    """What the attempt sent (absent when it ended before its request was rendered)."""
+    log: str | None = None
+    """What user code printed during the attempt (python agents and checks)."""
+    traceback: tuple[str, ...] = ()
+    """The user's frames (``file:line in function``) when user code raised."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -125,6 +147,11 @@ class AgentResult:
         return self.status is AgentStatus.PASSED or self.replaced_by is not None
 
     @property
+    def raw_output(self) -> str | None:
+        """The last attempt's reply, whatever its verdict (a rejected one included)."""
+        return self.attempts[-1].output if self.attempts else None
+
+    @property
     def checks(self) -> tuple[CheckResult, ...]:
         """The imperative verdicts of the last attempt."""
         return self.attempts[-1].checks if self.attempts else ()
@@ -152,6 +179,8 @@ class StageResult:
     agents: tuple[InstanceId, ...] = ()
     outputs: tuple[str, ...] = ()
     duration_s: float = 0.0
+    output_sources: tuple[InstanceId, ...] = ()
+    """The instance each of ``outputs`` came from."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -169,6 +198,9 @@ class RunResult:
     """The pattern-level fallback that saved a failed pattern."""
     outputs: tuple[str, ...] = ()
     """The pattern's final outputs (the last stage's, the winner's, or every agent's)."""
+    output_sources: tuple[InstanceId, ...] = ()
+    """The instance each of ``outputs`` came from, in the same order (empty when a
+    pattern does not say)."""
     reason: str | None = None
     """Why the pattern failed, when it did."""
     usage: Usage | None = None

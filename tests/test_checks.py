@@ -278,12 +278,31 @@ def python_check(function: str, timeout: float | str = 10) -> Check:
         ("as_list", "x", False, "listed reason"),
         ("returns_number", "x", False, "returned int, expected a bool or (bool, reason)"),
         ("returns_none", "x", False, "returned None, expected a bool or (bool, reason)"),
-        ("raises", "x", False, "raised ValueError: no luck"),
-        ("raises_timeout", "x", False, "raised TimeoutError: socket timed out"),
     ],
 )
 def test_python(function: str, output: str, passed: bool, message: str) -> None:
     assert run(python_check(function), output) == CheckResult("fn", passed, message, "error")
+
+
+@pytest.mark.parametrize(
+    ("function", "message", "line"),
+    [
+        ("raises", "raised ValueError: no luck", raises.__code__.co_firstlineno + 1),
+        (
+            "raises_timeout",
+            "raised TimeoutError: socket timed out",
+            raises_timeout.__code__.co_firstlineno + 1,
+        ),
+    ],
+)
+def test_a_python_check_that_raises_is_an_error_of_the_check(
+    function: str, message: str, line: int
+) -> None:
+    result = run(python_check(function), "x")
+    assert (result.passed, result.message, result.error) == (False, message, True)
+    assert not result.is_violation
+    # Only the user's frames: the check's own function, not agentrun's or asyncio's.
+    assert result.traceback == (f"tests/test_checks.py:{line} in {function}",)
 
 
 def test_python_two_arguments_get_a_context() -> None:
@@ -314,6 +333,7 @@ def test_python_import_error_is_a_failed_check(reference: str, fragment: str) ->
     assert first.message.startswith(f"cannot load {reference}: ")
     assert fragment in first.message
     assert second == first
+    assert first.error and not first.is_violation
 
 
 def test_python_blocking_forever_times_out() -> None:

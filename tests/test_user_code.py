@@ -71,7 +71,7 @@ def test_exits_and_interrupts_from_user_code_fail_only_their_agent(tmp_path: Pat
         "c": "failed",
         "d": "failed",
         "e": "passed",
-        "f": "violated",
+        "f": "failed",
     }
     assert "SystemExit: 5" in agents["a"]["error"]
     assert "SystemExit: 7" in agents["b"]["error"]

@@ -15,6 +15,7 @@ from agentrun.callables import (
     call_in_daemon_thread,
     import_callable,
     positional_arity,
+    user_frames,
 )
 from agentrun.checks.base import Check, CheckDescriptor, CheckInput, JudgeRunner
 from agentrun.checks.text import shorten
@@ -99,6 +100,10 @@ class FunctionCheck:
     def _fail(self, message: str) -> CheckResult:
         return CheckResult(self.name, False, message, self.severity)
 
+    def _broke(self, message: str, frames: tuple[str, ...] = ()) -> CheckResult:
+        """The check itself broke: an error of the check, not a verdict on the output."""
+        return CheckResult(self.name, False, message, self.severity, error=True, traceback=frames)
+
     async def _invoke(self, function: Callable[..., Any], inp: CheckInput) -> object:
         args: tuple[Any, ...] = (inp.output,)
         if self._arity >= 2:
@@ -113,10 +118,11 @@ class FunctionCheck:
         return value
 
     async def __call__(self, inp: CheckInput) -> CheckResult:
-        """Run the function on one output; every failure is a failed result, never raised."""
+        """Run the function on one output; never raises. A function that cannot be
+        loaded or that raises gives a result marked ``error`` (the check broke)."""
         function = self._resolve()
         if function is None:
-            return self._fail(f"cannot load {self.reference}: {self._import_error}")
+            return self._broke(f"cannot load {self.reference}: {self._import_error}")
         limit = None if math.isinf(self.timeout) else self.timeout
         try:
             async with asyncio.timeout(limit):
@@ -124,8 +130,9 @@ class FunctionCheck:
                     value = await self._invoke(function, inp)
                 # User code cannot end the run, not even with sys.exit().
                 except (Exception, SystemExit, KeyboardInterrupt) as exc:
-                    return self._fail(
-                        f"raised {type(exc).__name__}: {shorten(str(exc), _REASON_LIMIT)}"
+                    return self._broke(
+                        f"raised {type(exc).__name__}: {shorten(str(exc), _REASON_LIMIT)}",
+                        user_frames(exc),
                     )
         except TimeoutError:
             # Only our scope's expiry reaches here: the function's own errors,

@@ -74,6 +74,10 @@ _Junit = Annotated[
     typer.Option("--junit", metavar="FILE", help="Write JUnit XML here (one testcase per agent)."),
 ]
 
+_ShowOutput = Annotated[
+    bool, typer.Option("--show-output", "-v", help="Plain display: print each agent's output.")
+]
+
 _Display = Annotated[
     str,
     typer.Option("--display", metavar="MODE", help=f"One of {', '.join(DISPLAY_MODES)}."),
@@ -110,6 +114,7 @@ def run(
     events: _Events = None,
     junit: _Junit = None,
     display: _Display = "auto",
+    show_output: _ShowOutput = False,
     max_concurrency: _MaxConcurrency = None,
     deadline: _Deadline = None,
     seed: _Seed = None,
@@ -133,6 +138,7 @@ def run(
         deadline=parse_deadline(deadline),
         seed=seed,
         env_file=env_file,
+        show_output=show_output,
     )
     if len(files) == 1 and not Path(files[0]).is_dir():
         return batch.run_source(files[0], options).exit_code

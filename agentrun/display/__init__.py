@@ -114,6 +114,7 @@ def choose_display(
     report_path: str | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    show_output: bool = False,
 ) -> Display:
     """The display for ``--display MODE`` writing to ``stream``.
 
@@ -124,6 +125,7 @@ def choose_display(
         redact: masks secrets in everything shown.
         report_path: the report file, named in the final summary.
         clock: monotonic seconds, for the live view's ticking times.
+        show_output: the plain display prints each agent's output.
 
     Raises:
         ValueError: ``mode`` is not a display mode.
@@ -136,5 +138,5 @@ def choose_display(
     if mode == "quiet":
         return QuietDisplay(stream, redact, report_path)
     if mode == "plain":
-        return PlainDisplay(stream, redact, report_path)
+        return PlainDisplay(stream, redact, report_path, show_output=show_output)
     return LiveDisplay(make_console(stream, env, terminal), redact, report_path, clock=clock)

@@ -81,6 +81,10 @@ class LiveDisplay:
             transient=False,
             get_renderable=self._frame,
             vertical_overflow="ellipsis",
+            # Rich's redirect would take what user code prints before the routers
+            # of engine/capture.py can send it to the attempt's log.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._live.start()
         self._draw()

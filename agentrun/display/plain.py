@@ -8,8 +8,10 @@ holds an ESC byte.
 
 from __future__ import annotations
 
+import json
 from typing import TextIO
 
+from agentrun.callables import located
 from agentrun.durations import format_duration
 from agentrun.events.records import (
     AgentFinished,
@@ -23,21 +25,31 @@ from agentrun.events.records import (
     Retrying,
     RunFinished,
     RunStarted,
+    SlotTaken,
     StageFinished,
     StageStarted,
     WinnerChosen,
 )
 from agentrun.outputs.text_summary import SYMBOLS, printable, summary_lines
 from agentrun.redact import Redactor
+from agentrun.results import AgentResult
 
 
 class PlainDisplay:
     """Writes ``[  1.234s] instance  word  detail`` lines, then the final summary."""
 
-    def __init__(self, stream: TextIO, redact: Redactor, report_path: str | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        redact: Redactor,
+        report_path: str | None = None,
+        *,
+        show_output: bool = False,
+    ) -> None:
         self._stream = stream
         self._redact = redact
         self._report_path = report_path
+        self._show_output = show_output
 
     def handle(self, event: Event) -> None:
         """Print the event's line, if it has one."""
@@ -47,6 +59,10 @@ class PlainDisplay:
         text = describe(event)
         if text is not None:
             self._write([f"[{event.t:8.3f}s] {text}"])
+        if self._show_output and isinstance(event, AgentFinished):
+            shown = output_line(event.result)
+            if shown is not None:
+                self._write([f"[{event.t:8.3f}s] {shown}"])
 
     def close(self) -> None:
         """Nothing to release: every line is already written."""
@@ -55,6 +71,31 @@ class PlainDisplay:
         text = "\n".join(printable(self._redact(line)) for line in lines)
         self._stream.write(text + "\n")
         self._stream.flush()
+
+
+OUTPUT_LIMIT = 200
+"""Characters of an output shown by ``--show-output``."""
+
+
+def output_line(result: AgentResult) -> str | None:
+    """``instance  output: "..."`` (or the rejected ``reply``), quoted and cut short."""
+    text, label = result.output, "output"
+    if text is None:
+        text, label = result.raw_output, "rejected reply"
+    if text is None:
+        return None
+    shown = text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "…"
+    more = f" ({len(text)} characters)" if len(text) > OUTPUT_LIMIT else ""
+    return f"{result.instance}  {label}: {json.dumps(shown, ensure_ascii=False)}{more}"
+
+
+def waiting_for(event: Queued) -> str:
+    """What a queued attempt waits for, in words."""
+    if event.reason == "max_concurrency":
+        return "a run-wide slot (max_concurrency)"
+    if event.reason == "rate_limit":
+        return f"the rate limit of provider {event.provider}"
+    return f"a slot of provider {event.provider}"
 
 
 def describe(event: Event) -> str | None:
@@ -72,9 +113,13 @@ def describe(event: Event) -> str | None:
             via = f" for {event.parent}" if event.parent else ""
             return f"{event.instance}  started ({event.role}{via})"
         case CheckDecided():
-            mark = "✓" if event.check.passed else "✗"
-            note = f": {event.check.message}" if event.check.message else ""
-            return f"{event.instance}  check {mark} {event.check.name}{note}"
+            check = event.check
+            if check.error:  # the check broke: where, not a verdict
+                where = located(check.traceback, check.message.removeprefix("raised "))
+                return f"{event.instance}  check ! {check.name} could not run: {where}"
+            mark = "✓" if check.passed else "✗"
+            note = f": {check.message}" if check.message else ""
+            return f"{event.instance}  check {mark} {check.name}{note}"
         case AttemptFailed():
             return f"{event.instance}  attempt {event.attempt} {event.status.value}: {event.error}"
         case Retrying():
@@ -85,7 +130,9 @@ def describe(event: Event) -> str | None:
         case WinnerChosen():
             return f"{event.instance}  WINNER; cancelling the other racers"
         case Queued():
-            return f"{event.instance}  queued for a slot of provider {event.provider}"
+            return f"{event.instance}  queued for {waiting_for(event)}"
+        case SlotTaken():
+            return f"{event.instance}  got its slot after {format_duration(event.waited_s)}"
         case LimitChanged():
             limit = "unlimited" if event.limit is None else str(event.limit)
             return f"provider {event.provider}: concurrency limit now {limit}"

@@ -23,9 +23,11 @@ from agentrun.events.records import (
     CheckDecided,
     Event,
     FallbackStarted,
+    Queued,
     Retrying,
     RunFinished,
     RunStarted,
+    SlotTaken,
     StageFinished,
     StageStarted,
     Streamed,
@@ -69,6 +71,12 @@ class AgentRow:
     streamed: int | None = None
     """Characters streamed so far by the attempt in progress."""
     winner: bool = False
+    queued: Queued | None = None
+    """Why the attempt in progress waits before its call, while it does."""
+    running_since: float | None = None
+    """Run time at which the current attempt's call started (after any queueing)."""
+    retry_at: float | None = None
+    """Run time at which the next attempt starts, while backing off."""
 
     def elapsed(self, now: float) -> float | None:
         """Seconds the agent has taken so far (its duration once finished)."""
@@ -106,6 +114,8 @@ class RunState:
         self.problems: list[AgentRow] = []
         """Finished agents that failed, broke an imperative or timed out, unreplaced."""
         self.done = 0
+        self.cut_short = 0
+        """Agents the end of the run finished for them (interrupted, never started)."""
         self.tokens = 0
         self.cost: float | None = None
         self.winner: str | None = None
@@ -156,7 +166,10 @@ class RunState:
             case Retrying():
                 target = self._target(event.instance)
                 if target is not None:
+                    target.retry_at = event.t + event.wait_s
                     self._set_status(target, AgentStatus.RETRYING)
+            case Queued() | SlotTaken():
+                self._queue(event)
             case AgentStarted():
                 self._agent_started(event)
             case AgentFinished(result=result):
@@ -230,7 +243,15 @@ class RunState:
             row.fallback_attempt = event.attempt
         row.checks.clear()
         row.streamed = None
+        row.running_since, row.retry_at, row.queued = event.t, None, None
         self._set_status(row, AgentStatus.RUNNING)
+
+    def _queue(self, event: Queued | SlotTaken) -> None:
+        """An attempt starts waiting for its slots, or stops: its call starts now."""
+        target = self._target(event.instance)
+        if target is not None:
+            target.queued = event if isinstance(event, Queued) else None
+            target.running_since = event.t
 
     def _agent_finished(self, result: AgentResult) -> None:
         if result.role not in TOP_LEVEL_ROLES:
@@ -253,6 +274,7 @@ class RunState:
             row = self._row(agent.instance, group)
             if not row.status.is_final:
                 self._finish(row, agent)
+                self.cut_short += 1
         for row in self.upcoming.values():
             self.counts[row.status] -= 1
         self.upcoming.clear()
@@ -299,6 +321,7 @@ class RunState:
     def _finish(self, row: AgentRow, result: AgentResult) -> None:
         self._set_status(row, result.status)
         row.duration = result.duration_s
+        row.queued = row.retry_at = None
         row.replaced_by = result.replaced_by
         row.error = result.error
         if result.attempts:

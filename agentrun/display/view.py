@@ -9,7 +9,7 @@ than forty.
 
 from __future__ import annotations
 
-import itertools
+import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from agentrun.display.plain import waiting_for
 from agentrun.display.sheet import Sheet
 from agentrun.display.state import RESCUE_GROUP, AgentRow, RunState
 from agentrun.durations import format_duration
@@ -35,10 +36,8 @@ from agentrun.results import AgentStatus, CheckResult, RunResult, RunStatus
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_FPS = 10.0
-RUNNING_SHOWN = 10
-"""Running agents listed in the summarised view (those running longest)."""
 PROBLEMS_SHOWN = 10
-"""Problems listed in the summarised view and in the final summary."""
+"""Problems listed in the final summary."""
 HEADER_LINES = 6
 """Lines around the agent table (header, counts, table head, margins)."""
 WINNER = "★ winner"
@@ -76,10 +75,15 @@ def header(state: RunState, options: ViewOptions) -> RenderableType:
         ("agentrun ", "bold"), (options.clean(state.paradigm), "bold"), f" · {state.pattern}"
     )
     total = max(state.total, 1)
+    done, progress = state.done, Text(f"{state.done}/{state.total} done")
+    if state.result is not None and state.result.status is RunStatus.INTERRUPTED:
+        # Agents cut short by the interruption did not get done.
+        done = state.done - state.cut_short
+        progress = Text(f"interrupted: {done}/{state.total} done", style="bold")
     grid.add_row(
         title,
-        ProgressBar(total=total, completed=state.done, width=24),
-        Text(f"{state.done}/{state.total} done"),
+        ProgressBar(total=total, completed=done, width=24),
+        progress,
         Text(clock_text(options.now), style="bold"),
     )
     parts: list[Text] = []
@@ -139,19 +143,19 @@ def overview(state: RunState, options: ViewOptions) -> RenderableType:
     if options.final:
         return Group(*parts)
     longest = state.slowest()
-    wanted = [
-        min(len(state.running), RUNNING_SHOWN),
-        min(len(state.problems), PROBLEMS_SHOWN),
-        len(longest),
-    ]
+    calling = [row for row in state.running.values() if row.queued is None]
+    queued = len(state.running) - len(calling)
+    wanted = [len(calling), len(state.problems), len(longest)]
     sections = sum(1 for count in wanted if count)
-    # Each list costs a title line and a "more" line besides its rows.
+    # Each list costs a title line and a "more" line besides its rows; the rows
+    # the screen has to spare go to the lists before any says "... and N more".
     room = options.height - HEADER_LINES - len(state.stages) - 2 * sections
     running, problems_, slow = _share(wanted, max(room, sections))
     if running:
-        shown = list(itertools.islice(state.running.values(), running))
-        title = f"running longest ({len(state.running)} running)"
-        parts.append(_row_list(title, shown, len(state.running) - len(shown), options))
+        shown = heapq.nsmallest(running, calling, key=_running_since)
+        title = f"running longest ({len(calling)} running"
+        title += f", {queued} queued)" if queued else ")"
+        parts.append(_row_list(title, shown, len(calling) - len(shown), options))
     if problems_:
         shown = state.problems[-problems_:]
         title = f"problems ({len(state.problems)}, latest last)"
@@ -161,14 +165,25 @@ def overview(state: RunState, options: ViewOptions) -> RenderableType:
     return Group(*parts)
 
 
+def _running_since(row: AgentRow) -> float:
+    """When the row's current call started (its agent's start if unknown)."""
+    if row.running_since is not None:
+        return row.running_since
+    return row.started_at if row.started_at is not None else 0.0
+
+
 def _share(wanted: list[int], room: int) -> list[int]:
-    """Cut the wanted row counts down to ``room`` lines, one row at a time from the largest."""
-    counts = list(wanted)
+    """Cut the wanted row counts down to ``room`` lines, taking from the largest first,
+    never below one row for a list that has any."""
+    counts = [min(count, max(room, 1)) for count in wanted]
     while sum(counts) > room:
-        largest = max(range(len(counts)), key=lambda i: counts[i])
+        ordered = sorted(counts, reverse=True)
+        largest = counts.index(ordered[0])
         if counts[largest] <= 1:
             break
-        counts[largest] -= 1
+        # Down to the next largest (or by the excess), not one row per pass.
+        step = max(1, min(counts[largest] - ordered[1], sum(counts) - room))
+        counts[largest] -= min(step, counts[largest] - 1)
     return counts
 
 
@@ -176,15 +191,17 @@ def agent_cells(row: AgentRow, options: ViewOptions, indent: str = "") -> tuple[
     """Symbol, name, status, attempt, time, imperatives, tokens and note of one row."""
     elapsed = row.elapsed(options.now) if row.started_at is not None else None
     name_style = "bold reverse" if row.winner else ""
+    waiting = row.queued is not None and not row.status.is_final
+    status = AgentStatus.PENDING if waiting else row.status
     return (
-        _symbol(row.status, options.now),
+        _symbol(status, options.now),
         Text.assemble(indent, (options.clean(row.instance), name_style)),
-        Text(row.status.value, style=STYLES[row.status]),
+        Text("queued" if waiting else row.status.value, style=STYLES[status]),
         Text(str(row.attempt) if row.attempt else ""),
         Text(clock_text(elapsed) if elapsed is not None else ""),
         checks_text(row.checks, options.clean),
         _volume(row),
-        note_text(row, options.clean),
+        note_text(row, options.clean, options.now),
     )
 
 
@@ -203,6 +220,8 @@ def checks_text(checks: Iterable[CheckResult], clean: Callable[[str], str]) -> T
     for check in checks:
         if check.passed:
             parts.append(Text(f"✓{clean(check.name)}", style=STYLES[AgentStatus.PASSED]))
+        elif check.error:
+            parts.append(Text(f"!{clean(check.name)} (error)", style=STYLES[AgentStatus.FAILED]))
         elif check.is_violation:
             parts.append(Text(f"✗{clean(check.name)}", style=STYLES[AgentStatus.VIOLATED]))
         else:
@@ -210,17 +229,23 @@ def checks_text(checks: Iterable[CheckResult], clean: Callable[[str], str]) -> T
     return Text(" ").join(parts)
 
 
-def note_text(row: AgentRow, clean: Callable[[str], str]) -> Text:
-    """What else matters about a row: the winner, its fallback, or what went wrong."""
+def note_text(row: AgentRow, clean: Callable[[str], str], now: float | None = None) -> Text:
+    """What else matters about a row: the winner, what it waits for, its fallback, or
+    what went wrong (with the backoff counting down while it retries)."""
     if row.winner:
         return Text(WINNER, style="bold")
     if row.replaced_by:
         return Text(f"→ replaced by {clean(row.replaced_by)}")
+    if row.queued is not None and not row.status.is_final:
+        return Text(f"waiting for {clean(waiting_for(row.queued))}", style=STYLES[row.status])
     if row.fallback and not row.status.is_final:
         attempt = f" (attempt {row.fallback_attempt})" if row.fallback_attempt else ""
         return Text(f"→ fallback {clean(row.fallback)}{attempt}")
     if row.error and row.status is not AgentStatus.PASSED and row.error != row.status.value:
         prefix = "retrying after: " if row.status is AgentStatus.RETRYING else ""
+        left = row.retry_at - now if row.retry_at is not None and now is not None else 0.0
+        if row.status is AgentStatus.RETRYING and left > 0:
+            prefix = f"retry in {left:.1f}s after: "
         return Text(prefix + clean(row.error), style=STYLES[row.status])
     return Text("")
 

@@ -15,26 +15,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from agentrun.checks.base import CheckInput
-from agentrun.engine.calls import DeltaStream, call_provider
+from agentrun.engine.attempt import attempt
 from agentrun.engine.context import Limit, RunContext
-from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.retry import next_wait
-from agentrun.errors import AgentError
 from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
     AttemptFailed,
-    AttemptStarted,
-    CheckDecided,
     FallbackStarted,
-    Queued,
     Retrying,
 )
 from agentrun.graph.compiled import AgentNode
 from agentrun.identity import InstanceId, Role
-from agentrun.providers.base import Reply, Request
-from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
+from agentrun.results import AgentResult, AgentStatus, AttemptRecord
 
 
 async def run_agent(
@@ -114,7 +107,7 @@ async def _attempts(
     for number in range(1, last + 1):
         begun = ctx.now()
         try:
-            record, retryable, fatal, retry_after = await _attempt(
+            record, retryable, fatal, retry_after = await attempt(
                 ctx, node, instance, context, number, agent_limit, rejected, violations
             )
         except asyncio.CancelledError:
@@ -150,178 +143,6 @@ async def _attempts(
         )
         await asyncio.sleep(wait)
     raise AssertionError("unreachable: the loop returns on its last attempt")
-
-
-async def _attempt(
-    ctx: RunContext,
-    node: AgentNode,
-    instance: str,
-    context: Mapping[str, Any],
-    number: int,
-    agent_limit: Limit | None,
-    rejected: str | None,
-    violations: tuple[str, ...],
-) -> tuple[AttemptRecord, bool, bool, float | None]:
-    """One attempt: (record, whether a retry may help, whether the agent's own limit
-    fired, the server's Retry-After)."""
-    ctx.emit(AttemptStarted, instance=instance, attempt=number)
-    attempt_context = {
-        **context,
-        "agent": node.name,
-        "attempt": number,
-        "violations": list(violations),
-    }
-    begun = ctx.now()
-    limiter = ctx.limiters.get(node.name)
-    ticket: int | None = None
-    outcome = "error"
-    stream = DeltaStream(ctx, instance, number) if ctx.streaming else None
-    try:
-        request = Request(
-            agent=node.name,
-            instance=instance,
-            attempt=number,
-            prompt=ctx.templates.render(node.prompt, attempt_context),
-            system=ctx.templates.render(node.system, attempt_context) if node.system else None,
-            context=attempt_context,
-            rejected=rejected,
-            violations=violations,
-            on_delta=stream.feed if stream is not None else None,
-        )
-        holds_slot = False
-        if ctx.slots is not None or limiter is not None:
-            limit = agent_limit  # waiting for a slot is bounded by the agent's limits only
-            holds_slot, ticket = await _wait_for_slot(
-                ctx, node, instance, number, limiter, agent_limit
-            )
-        try:
-            # The attempt's clock starts once it holds its slots: queueing is not its time.
-            begun = ctx.now()
-            limit = Limit.tightest(
-                Limit(begun + node.timeout, "timeout", node.timeout), agent_limit
-            )
-            reply = await call_provider(ctx.clients[node.name], request, limit)
-            outcome = "ok"
-        finally:
-            if holds_slot and ctx.slots is not None:
-                ctx.slots.release()
-            if stream is not None:
-                stream.close()
-    except TimeoutError:
-        assert limit is not None  # only our own scopes let TimeoutError through
-        record = AttemptRecord(
-            number, AgentStatus.TIMEOUT, ctx.now() - begun, error=f"{limit.label} exceeded"
-        )
-        return record, True, limit is agent_limit, None
-    except AgentError as exc:
-        if exc.throttled:
-            outcome = "throttled"
-        record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=str(exc))
-        return record, exc.retryable, False, exc.retry_after
-    except Exception as exc:
-        # A provider bug must not take the other agents down with it (isolation is
-        # the contract), but it must not hide either: the debug option re-raises.
-        if ctx.debug:
-            raise
-        message = f"unexpected {type(exc).__name__} in provider {node.provider!r}: {exc}"
-        record = AttemptRecord(number, AgentStatus.FAILED, ctx.now() - begun, error=message)
-        return record, False, False, None
-    finally:
-        if ticket is not None and limiter is not None:
-            limiter.release(ticket, outcome)
-    duration = ctx.now() - begun
-    if not node.imperatives:
-        record = _answered(number, AgentStatus.PASSED, duration, reply)
-        return record, True, False, None
-    check_context = {**attempt_context, "prompt": request.prompt}
-    try:
-        # Checks (a judge, a python function) are bounded by their own timeouts and
-        # also by the agent's: total_timeout and the deadline cover everything.
-        async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
-            checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
-    except TimeoutError:
-        assert agent_limit is not None
-        late = f"{agent_limit.label} exceeded while checking imperatives"
-        record = _answered(number, AgentStatus.TIMEOUT, ctx.now() - begun, reply, late)
-        return record, True, True, None
-    broken = [c for c in checks if c.is_violation]
-    if broken:
-        error = "broke " + "; ".join(f"{c.name} ({c.message})" for c in broken)
-        status = AgentStatus.VIOLATED
-    else:
-        error, status = None, AgentStatus.PASSED
-    record = _answered(number, status, duration, reply, error, checks)
-    return record, True, False, None
-
-
-def _answered(
-    number: int,
-    status: AgentStatus,
-    duration: float,
-    reply: Reply,
-    error: str | None = None,
-    checks: list[CheckResult] | None = None,
-) -> AttemptRecord:
-    """The record of an attempt that got a reply."""
-    return AttemptRecord(
-        number,
-        status,
-        duration,
-        reply.text,
-        error,
-        tuple(checks or ()),
-        reply.usage,
-        reply.truncated_from,
-    )
-
-
-async def _wait_for_slot(
-    ctx: RunContext,
-    node: AgentNode,
-    instance: str,
-    number: int,
-    limiter: ProviderLimiter | None,
-    agent_limit: Limit | None,
-) -> tuple[bool, int | None]:
-    """Take a run-wide slot and the provider's (concurrency, then rate): whether a
-    run-wide slot is held, and the provider's ticket."""
-    if (ctx.slots is not None and ctx.slots.locked()) or (
-        limiter is not None and limiter.would_wait()
-    ):
-        ctx.emit(Queued, instance=instance, attempt=number, provider=node.provider)
-    holds_slot = False
-    try:
-        async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
-            if ctx.slots is not None:
-                await ctx.slots.acquire()
-                holds_slot = True
-            ticket = await limiter.acquire() if limiter is not None else None
-    except BaseException:
-        if holds_slot and ctx.slots is not None:
-            ctx.slots.release()
-        raise
-    return holds_slot, ticket
-
-
-async def _check(
-    ctx: RunContext,
-    node: AgentNode,
-    instance: str,
-    number: int,
-    output: str,
-    duration: float,
-    context: Mapping[str, Any],
-) -> list[CheckResult]:
-    """Run the agent's imperatives on an output, in order, each emitting its verdict."""
-    if not node.imperatives:
-        return []
-    inp = CheckInput(output, duration, node.name, instance, context)
-    verdicts = []
-    for name in node.imperatives:
-        verdict = await ctx.checks[name](inp)
-        ctx.emit(CheckDecided, instance=instance, attempt=number, check=verdict)
-        verdicts.append(verdict)
-    return verdicts
 
 
 def _result(

@@ -20,6 +20,7 @@ from typing import Any
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.engine.capture import routed_output
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.context import Limit, RunContext, SessionState
 from agentrun.engine.imports import importable_from
@@ -139,7 +140,8 @@ class Session:
         self._active.append(ctx)
         try:
             # Providers and checks clip long messages; secrets are masked before any cut.
-            with redacting(graph.secrets):
+            # What user code prints goes into the attempt it belongs to.
+            with redacting(graph.secrets), routed_output():
                 return await _run(ctx, recorder)
         finally:
             self._active.remove(ctx)
@@ -303,9 +305,10 @@ def _result(
     else:
         status, reason = RunStatus.FAILED, outcome.reason
     outputs = outcome.outputs if outcome is not None else ()
+    sources = outcome.output_sources if outcome is not None else ()
     if rescued_by is not None:
         rescue = recorder.results[InstanceId.rescue(rescued_by)]
-        outputs = (rescue.output or "",)
+        outputs, sources = (rescue.output or "",), (rescue.instance,)
         reason = f"rescued by {rescued_by}: {outcome.reason if outcome else ''}"
     return RunResult(
         paradigm=ctx.graph.paradigm,
@@ -317,6 +320,7 @@ def _result(
         winner=outcome.winner if outcome is not None else None,
         rescued_by=rescued_by,
         outputs=outputs,
+        output_sources=sources,
         reason=reason,
         usage=recorder.total_usage(agents),
     )

@@ -89,6 +89,19 @@ class Queued(Event):
     instance: InstanceId
     attempt: int
     provider: str
+    reason: str = "concurrency"
+    """What it waits for: ``concurrency`` (the provider's slots), ``rate_limit`` (the
+    provider's rate) or ``max_concurrency`` (the run's slots)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTaken(Event):
+    """A queued attempt got its slots after ``waited_s``; its call starts now."""
+
+    kind: ClassVar[str] = "slot_taken"
+    instance: InstanceId
+    attempt: int
+    waited_s: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,28 @@ from collections import Counter
 from typing import Any
 
 from agentrun.redact import Redactor
-from agentrun.results import AgentResult, AttemptRecord, CheckResult, RunResult, Usage
+from agentrun.results import AgentResult, AttemptRecord, CheckResult, RunResult, Sent, Usage
 
 REPORT_VERSION = 1
+FIELD_LIMIT = 65_536
+"""Characters kept of each diagnostic field (what was sent, raw outputs, logs); the
+rest is cut and the full length noted."""
+
+
+def clip(text: str | None, limit: int = FIELD_LIMIT) -> str | None:
+    """``text`` cut to ``limit`` characters, ending with how long it was."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"… [truncated: {len(text)} characters in all]"
+
+
+def sent_dict(sent: Sent | None) -> dict[str, Any] | None:
+    """What an attempt sent: ``prompt`` and ``system``, or ``command`` and ``stdin``."""
+    if sent is None:
+        return None
+    if sent.command is not None:
+        return {"command": [clip(arg) for arg in sent.command], "stdin": clip(sent.stdin)}
+    return {"prompt": clip(sent.prompt), "system": clip(sent.system)}
 
 
 def usage_dict(usage: Usage | None) -> dict[str, Any] | None:
@@ -31,6 +50,10 @@ def check_dict(check: CheckResult) -> dict[str, Any]:
     data: dict[str, Any] = {"name": check.name, "passed": check.passed, "message": check.message}
     if check.severity != "error":
         data["severity"] = check.severity
+    if check.error:
+        data["error"] = True  # the check broke: no verdict on the output
+    if check.traceback:
+        data["traceback"] = list(check.traceback)
     return data
 
 
@@ -40,10 +63,13 @@ def attempt_dict(attempt: AttemptRecord) -> dict[str, Any]:
         "number": attempt.number,
         "status": attempt.status.value,
         "duration_s": round(attempt.duration_s, 6),
-        "output": attempt.output,
+        "output": clip(attempt.output),
         "error": attempt.error,
         "imperatives": [check_dict(c) for c in attempt.checks],
         "usage": usage_dict(attempt.usage),
+        "sent": sent_dict(attempt.sent),
+        "log": clip(attempt.log),
+        "traceback": list(attempt.traceback),
     }
     if attempt.output_truncated is not None:
         data["output_truncated"] = attempt.output_truncated
@@ -61,6 +87,7 @@ def agent_dict(agent: AgentResult) -> dict[str, Any]:
         "attempts": len(agent.attempts),
         "duration_s": round(agent.duration_s, 6),
         "output": agent.output,
+        "raw_output": clip(agent.raw_output),
         "error": agent.error,
         "imperatives": [check_dict(c) for c in agent.checks],
         "replaced_by": agent.replaced_by,
@@ -72,6 +99,12 @@ def agent_dict(agent: AgentResult) -> dict[str, Any]:
     if last is not None and last.output_truncated is not None and agent.output == last.output:
         data["output_truncated"] = last.output_truncated  # the full length, in bytes
     return data
+
+
+def output_sources(result: RunResult) -> list[str | None]:
+    """The instance each of the run's ``outputs`` came from (``null`` where unknown)."""
+    known = list(result.output_sources)[: len(result.outputs)]
+    return [*known, *[None] * (len(result.outputs) - len(known))]
 
 
 def report_dict(result: RunResult) -> dict[str, Any]:
@@ -88,12 +121,14 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "winner": result.winner,
         "rescued_by": result.rescued_by,
         "outputs": list(result.outputs),
+        "output_sources": output_sources(result),
         "stages": [
             {
                 "name": s.name,
                 "status": s.status.value,
                 "agents": list(s.agents),
                 "outputs": list(s.outputs),
+                "output_sources": list(s.output_sources),
                 "duration_s": round(s.duration_s, 6),
             }
             for s in result.stages

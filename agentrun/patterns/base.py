@@ -31,6 +31,8 @@ class PatternOutcome:
     passed: bool
     outputs: tuple[str, ...]
     reason: str | None = None
+    output_sources: tuple[InstanceId, ...] = ()
+    """The instance each output came from, in order."""
     winner: str | None = None
     stages: tuple[StageResult, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict)

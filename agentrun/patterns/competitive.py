@@ -79,4 +79,10 @@ class Competitive(Independent):
         output = winner.output or ""
         context["previous"] = [output]
         context["agents"] = {winner.name: {"output": output}}
-        return PatternOutcome(passed=True, outputs=(output,), winner=winner.name, context=context)
+        return PatternOutcome(
+            passed=True,
+            outputs=(output,),
+            output_sources=(winner.instance,),
+            winner=winner.name,
+            context=context,
+        )

@@ -94,10 +94,12 @@ class Independent:
         passed = sum(1 for r in results if r.succeeded)
         ok = require_met(graph.require, passed, len(results))
         context["agents"] = {r.name: {"output": r.output} for r in results}
-        context["previous"] = [r.output for r in results if r.succeeded and r.output is not None]
+        kept = [r for r in results if r.succeeded and r.output is not None]
+        context["previous"] = [r.output for r in kept]
         return PatternOutcome(
             passed=ok,
             outputs=tuple(context["previous"]),
+            output_sources=tuple(r.instance for r in kept),
             reason=None if ok else describe_require(graph.require, passed, len(results)),
             context=context,
         )

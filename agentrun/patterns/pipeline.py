@@ -103,10 +103,11 @@ class Pipeline:
             result, reason = await _run_stage(ctx, stage, context, labels, outer)
             stage_results.append(result)
             failure = reason
-        outputs = stage_results[-1].outputs if failure is None else ()
+        last = stage_results[-1]
         return PatternOutcome(
             passed=failure is None,
-            outputs=outputs,
+            outputs=last.outputs if failure is None else (),
+            output_sources=last.output_sources if failure is None else (),
             reason=failure,
             stages=tuple(stage_results),
             context=context,
@@ -175,7 +176,8 @@ async def _run_stage(
             for instance, stage_context in plan
         ]
     results = [task.result() for task in tasks]
-    outputs = tuple(r.output for r in results if r.succeeded and r.output is not None)
+    kept = [r for r in results if r.succeeded and r.output is not None]
+    outputs = tuple(r.output or "" for r in kept)
     passed = sum(1 for r in results if r.succeeded)
     ok = bool(results) and require_met(stage.require, passed, len(results))
     status = AgentStatus.PASSED if ok else _failed_status(limit, ctx)
@@ -185,15 +187,14 @@ async def _run_stage(
     context["stages"] = {**context["stages"], stage.name: {"outputs": list(outputs)}}
     if not stage.for_each:
         context["agents"] = {**context["agents"], **{r.name: {"output": r.output} for r in results}}
-    result = StageResult(stage.name, status, tuple(i for i, _ in plan), outputs, duration)
+    sources = tuple(r.instance for r in kept)
+    result = StageResult(stage.name, status, tuple(i for i, _ in plan), outputs, duration, sources)
     if ok:
         return result, None
     if not results:
         return result, f"stage {stage.name!r} had no items: the previous stage produced no output"
-    return (
-        result,
-        f"stage {stage.name!r} failed: {describe_require(stage.require, passed, len(results))}",
-    )
+    why = describe_require(stage.require, passed, len(results))
+    return result, f"stage {stage.name!r} failed: {why}"
 
 
 def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:

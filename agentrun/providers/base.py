@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
-from agentrun.results import Usage
+from agentrun.results import Sent, Usage
 from agentrun.templates import TemplateEngine
 
 if TYPE_CHECKING:
@@ -37,6 +37,9 @@ class Request:
     """What that output broke."""
     on_delta: Callable[[str], None] | None = None
     """Called with each piece of a streamed reply as it arrives."""
+    on_sent: Callable[[Sent], None] | None = None
+    """A provider that sends something other than the prompt (a command's arguments
+    and stdin) tells it here, for the report."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from agentrun.providers.base import (
 from agentrun.providers.capture import READ_LIMIT_FACTOR, HeadTail, capture_for
 from agentrun.providers.launch import LAUNCH_FAILED, spawn
 from agentrun.redact import active_redactor
+from agentrun.results import Sent
 from agentrun.sizes import format_size
 
 
@@ -106,6 +107,8 @@ class CommandClient:
         context = request.context
         args = [self._render(arg, context) for arg in self._argv]
         text = request.prompt if self._stdin is None else self._render(self._stdin, context)
+        if request.on_sent is not None:
+            request.on_sent(Sent(command=tuple(args), stdin=text))
         try:
             process = await _started(spawn(args, self._cwd, self._env))
         except OSError as exc:
