@@ -25,7 +25,7 @@ from agentrun.engine.context import Limit, RunContext, SessionState
 from agentrun.engine.imports import importable_from
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
-from agentrun.events.recorder import RunRecorder
+from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import TaskGraph
 from agentrun.identity import InstanceId, identity_of
@@ -123,7 +123,7 @@ class Session:
                 input=graph.input if input is None else input,
                 vars={**graph.vars, **(vars or {})},
             )
-        recorder = RunRecorder()
+        fold = RunFold(AgentState)
         ctx = RunContext(
             self._state,
             bus or EventBus(),
@@ -131,12 +131,12 @@ class Session:
             rng=random.Random(self.options.seed),
             run_id=uuid.uuid4().hex[:12],
             case_id=case_id,
-            fold=recorder.handle,
+            fold=fold.handle,
         )
         token = _current_run.set(ctx)
         self._active.append(ctx)
         try:
-            return await _run(ctx, recorder)
+            return await _run(ctx, fold)
         finally:
             self._active.remove(ctx)
             _current_run.reset(token)
@@ -172,7 +172,7 @@ async def execute(
             return await session.run(bus=bus)
 
 
-async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
+async def _run(ctx: RunContext, fold: RunFold[AgentState]) -> RunResult:
     graph = ctx.graph
     interrupted = False
     outcome: PatternOutcome | None = None
@@ -196,7 +196,7 @@ async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
         if task is None or task.uncancel() > 0:
             raise  # cancelled from above for another reason: not ours to swallow
         interrupted = True
-    result = _result(ctx, recorder, outcome, rescued_by, interrupted)
+    result = _result(ctx, fold, outcome, rescued_by, interrupted)
     ctx.emit(RunFinished, result=result)
     return result
 
@@ -285,12 +285,12 @@ async def _rescue(ctx: RunContext, outcome: PatternOutcome) -> str | None:
 
 def _result(
     ctx: RunContext,
-    recorder: RunRecorder,
+    fold: RunFold[AgentState],
     outcome: PatternOutcome | None,
     rescued_by: str | None,
     interrupted: bool,
 ) -> RunResult:
-    agents = recorder.agent_results()
+    agents = fold.agent_results()
     if interrupted or outcome is None:
         status, reason = RunStatus.INTERRUPTED, "interrupted"
     elif outcome.passed or rescued_by is not None:
@@ -299,8 +299,8 @@ def _result(
         status, reason = RunStatus.FAILED, outcome.reason
     outputs = outcome.outputs if outcome is not None else ()
     if rescued_by is not None:
-        rescue = recorder.results[InstanceId.rescue(rescued_by)]
-        outputs = (rescue.output or "",)
+        rescue = fold.result_of(InstanceId.rescue(rescued_by))
+        outputs = ((rescue.output if rescue is not None else None) or "",)
         reason = f"rescued by {rescued_by}: {outcome.reason if outcome else ''}"
     return RunResult(
         paradigm=ctx.graph.paradigm,
@@ -313,5 +313,5 @@ def _result(
         rescued_by=rescued_by,
         outputs=outputs,
         reason=reason,
-        usage=recorder.total_usage(agents),
+        usage=fold.total_usage(),
     )
