@@ -26,7 +26,7 @@ from agentrun.engine.context import Limit, RunContext, SessionState
 from agentrun.engine.imports import importable_from
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
-from agentrun.events.recorder import RunRecorder
+from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import TaskGraph
 from agentrun.identity import InstanceId, identity_of
@@ -126,7 +126,7 @@ class Session:
                 input=graph.input if input is None else input,
                 vars={**graph.vars, **(vars or {})},
             )
-        recorder = RunRecorder()
+        fold = RunFold(AgentState)
         ctx = RunContext(
             self._state,
             bus or EventBus(),
@@ -134,7 +134,7 @@ class Session:
             rng=random.Random(self.options.seed),
             run_id=uuid.uuid4().hex[:12],
             case_id=case_id,
-            fold=recorder.handle,
+            fold=fold.handle,
         )
         token = _current_run.set(ctx)
         self._active.append(ctx)
@@ -142,7 +142,7 @@ class Session:
             # Providers and checks clip long messages; secrets are masked before any cut.
             # What user code prints goes into the attempt it belongs to.
             with redacting(graph.secrets), routed_output():
-                return await _run(ctx, recorder)
+                return await _run(ctx, fold)
         finally:
             self._active.remove(ctx)
             _current_run.reset(token)
@@ -178,7 +178,7 @@ async def execute(
             return await session.run(bus=bus)
 
 
-async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
+async def _run(ctx: RunContext, fold: RunFold[AgentState]) -> RunResult:
     graph = ctx.graph
     interrupted = False
     outcome: PatternOutcome | None = None
@@ -202,7 +202,7 @@ async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
         if task is None or task.uncancel() > 0:
             raise  # cancelled from above for another reason: not ours to swallow
         interrupted = True
-    result = _result(ctx, recorder, outcome, rescued_by, interrupted)
+    result = _result(ctx, fold, outcome, rescued_by, interrupted)
     ctx.emit(RunFinished, result=result)
     return result
 
@@ -292,12 +292,12 @@ async def _rescue(ctx: RunContext, outcome: PatternOutcome) -> str | None:
 
 def _result(
     ctx: RunContext,
-    recorder: RunRecorder,
+    fold: RunFold[AgentState],
     outcome: PatternOutcome | None,
     rescued_by: str | None,
     interrupted: bool,
 ) -> RunResult:
-    agents = recorder.agent_results()
+    agents = fold.agent_results()
     if interrupted or outcome is None:
         status, reason = RunStatus.INTERRUPTED, "interrupted"
     elif outcome.passed or rescued_by is not None:
@@ -307,8 +307,10 @@ def _result(
     outputs = outcome.outputs if outcome is not None else ()
     sources = outcome.output_sources if outcome is not None else ()
     if rescued_by is not None:
-        rescue = recorder.results[InstanceId.rescue(rescued_by)]
-        outputs, sources = (rescue.output or "",), (rescue.instance,)
+        rescuer = InstanceId.rescue(rescued_by)
+        rescue = fold.result_of(rescuer)
+        outputs = ((rescue.output if rescue is not None else None) or "",)
+        sources = (rescuer,)
         reason = f"rescued by {rescued_by}: {outcome.reason if outcome else ''}"
     return RunResult(
         paradigm=ctx.graph.paradigm,
@@ -322,5 +324,5 @@ def _result(
         outputs=outputs,
         output_sources=sources,
         reason=reason,
-        usage=recorder.total_usage(agents),
+        usage=fold.total_usage(),
     )

@@ -191,7 +191,7 @@ class RunFinished(Event):
 
 
 class EventSink(Protocol):
-    """Anything that consumes events: displays, the event log, the report recorder."""
+    """Anything that consumes events: displays, the event log, the run's fold."""
 
     def handle(self, event: Event) -> None:
         """Take one event. Must be quick: it runs on the event loop."""

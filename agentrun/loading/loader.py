@@ -10,14 +10,14 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
 from agentrun.errors import Problem, Severity, SpecError
-from agentrun.loading.interpolate import interpolate_tree
+from agentrun.loading.interpolate import InterpolatedTree, interpolate_tree
 from agentrun.loading.model_base import or_default
-from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
+from agentrun.loading.positions import MAX_FILE_BYTES, Loc, Position, Positions, parse_yaml
 from agentrun.loading.prompt_files import read_prompt_files
 from agentrun.loading.resolve import ResolveMode, check_references
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
@@ -122,55 +122,24 @@ def load_text(
     parsed = parse_yaml(text)
     positions = parsed.positions
     problems = [Problem(where, pos.line, pos.column, msg) for pos, msg in parsed.problems]
-    if parsed.data is None and problems:
-        raise SpecError(problems)
-    if not isinstance(parsed.data, dict):  # a document that is `null`, a list, a number
-        pos = positions.locate(())
-        kind = "a list" if isinstance(parsed.data, list) else f"{parsed.data!r}"
-        message = (
-            f"expected a mapping (keys such as pattern: and agents:) at the top level, got {kind}"
-        )
-        raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
-
-    # `x-` keys hold YAML anchors for reuse (as in docker-compose files) and nothing else.
-    data = {k: v for k, v in parsed.data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    data = _top_mapping(parsed.data, where, positions, problems)
     tree = interpolate_tree(
         data,
         os.environ if env is None else env,
         secret_fields=registry.secret_fields,
         template_fields=registry.template_fields,
     )
-    for loc, name in tree.missing:
-        pos = positions.locate(loc)
-        provider = _network_provider_at(data, loc, registry)
-        message = f"environment variable {name} is not set"
-        if provider is not None:
-            message += f" (needed by provider {provider!r}; --mock runs without it)"
-        # validate needs no secrets, and --mock never uses a network provider's settings.
-        optional = not for_run or (offline and provider is not None)
-        level = Severity.WARNING if optional else Severity.ERROR
-        problems.append(Problem(where, pos.line, pos.column, message, level))
-    for loc, message in tree.invalid:
-        pos = positions.locate(loc)
-        problems.append(Problem(where, pos.line, pos.column, message))
-
-    spec: Paradigm | None = None
-    try:
-        context = {"registry": registry, "patterns": patterns}
-        spec = Paradigm.model_validate(tree.data, context=context)
-    except ValidationError as exc:
-        for pos, message in translate_errors(exc, tree.data, positions, registry):
-            problems.append(Problem(where, pos.line, pos.column, message))
-    if spec is not None:
-        spec, file_findings = read_prompt_files(spec, path)
-        findings = [
-            *file_findings,
-            *check_paradigm(spec, registry, patterns),
-            *check_templates(spec, extra_vars, registry, patterns),
-            *check_references(spec, path, registry, resolve, [loc for loc, _ in tree.missing]),
-        ]
-        problems += [_located(where, finding, positions) for finding in findings]
-
+    problems += _interpolation_problems(tree, data, where, positions, registry, for_run, offline)
+    spec = _validated(
+        tree.data,
+        _Where(where, path, positions),
+        registry,
+        patterns,
+        extra_vars,
+        problems,
+        resolve=resolve,
+        unset=[loc for loc, _ in tree.missing],
+    )
     problems = _redacted(sorted(problems, key=lambda p: (p.line, p.column)), tree.secrets)
     if spec is None or any(p.severity is Severity.ERROR for p in problems):
         raise SpecError(problems)
@@ -184,6 +153,89 @@ def load_text(
         registry=registry,
         pattern=pattern_of(spec, patterns),
     )
+
+
+def _top_mapping(
+    data: object, where: str, positions: Positions, problems: list[Problem]
+) -> dict[Any, Any]:
+    """The document's top-level mapping without its ``x-`` keys, or a SpecError."""
+    if data is None and problems:
+        raise SpecError(problems)
+    if not isinstance(data, dict):  # a document that is `null`, a list, a number
+        pos = positions.locate(())
+        kind = "a list" if isinstance(data, list) else f"{data!r}"
+        message = (
+            f"expected a mapping (keys such as pattern: and agents:) at the top level, got {kind}"
+        )
+        raise SpecError([*problems, Problem(where, pos.line, pos.column, message)])
+    # `x-` keys hold YAML anchors for reuse (as in docker-compose files) and nothing else.
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+
+
+def _interpolation_problems(
+    tree: InterpolatedTree,
+    data: dict[str, Any],
+    where: str,
+    positions: Positions,
+    registry: Registry,
+    for_run: bool,
+    offline: bool,
+) -> list[Problem]:
+    """Missing environment variables (errors or warnings) and invalid ``${...}`` values."""
+    problems: list[Problem] = []
+    for loc, name in tree.missing:
+        pos = positions.locate(loc)
+        provider = _network_provider_at(data, loc, registry)
+        message = f"environment variable {name} is not set"
+        if provider is not None:
+            message += f" (needed by provider {provider!r}; --mock runs without it)"
+        # validate needs no secrets, and --mock never uses a network provider's settings.
+        optional = not for_run or (offline and provider is not None)
+        level = Severity.WARNING if optional else Severity.ERROR
+        problems.append(Problem(where, pos.line, pos.column, message, level))
+    for loc, message in tree.invalid:
+        pos = positions.locate(loc)
+        problems.append(Problem(where, pos.line, pos.column, message))
+    return problems
+
+
+class _Where(NamedTuple):
+    """Where a paradigm's text came from, to locate its problems."""
+
+    name: str
+    path: Path
+    positions: Positions
+
+
+def _validated(
+    data: Any,
+    where: _Where,
+    registry: Registry,
+    patterns: Mapping[str, Pattern],
+    extra_vars: Collection[str],
+    problems: list[Problem],
+    *,
+    resolve: ResolveMode,
+    unset: list[Loc],
+) -> Paradigm | None:
+    """The spec model of ``data`` (prompt files read), or ``None``; its problems, and those
+    of its references to functions and programs, are added to ``problems``."""
+    try:
+        context = {"registry": registry, "patterns": patterns}
+        spec = Paradigm.model_validate(data, context=context)
+    except ValidationError as exc:
+        for pos, message in translate_errors(exc, data, where.positions, registry):
+            problems.append(Problem(where.name, pos.line, pos.column, message))
+        return None
+    spec, file_findings = read_prompt_files(spec, where.path)
+    findings = [
+        *file_findings,
+        *check_paradigm(spec, registry, patterns),
+        *check_templates(spec, extra_vars, registry, patterns),
+        *check_references(spec, where.path, registry, resolve, unset),
+    ]
+    problems += [_located(where.name, finding, where.positions) for finding in findings]
+    return spec
 
 
 def _network_provider_at(
