@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentrun.display import choose_display
+from agentrun.emergency import partial_report_handler
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.executor import Case, Executor, LocalExecutor
 from agentrun.engine.session import EngineOptions
 from agentrun.errors import Problem, SpecError, UsageError
+from agentrun.events.recorder import RunRecorder
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.interrupts import guard
@@ -197,10 +199,13 @@ async def run_graph(
         )
         task = asyncio.current_task()
         assert task is not None
+        recorder = RunRecorder()  # what a second signal's emergency report is made of
+        bus.add(recorder)
+        last_resort = partial_report_handler(graph, recorder, options.report, redact)
         # With the guard installed (the command line installs it first thing), a signal
         # cancels the run on its loop even when the loop is blocked; embedded use without
         # the guard keeps the caller's own signal handling.
-        with collector_tuned(), guard().running(task):
+        with collector_tuned(), guard().running(task), guard().on_emergency(last_resort):
             result = await run_one(LocalExecutor(engine_options), graph, bus)
         with guard().protected():  # a signal now waits until the outputs are written
             _write_outputs(result, options, redact, stdout, stderr, env, files)

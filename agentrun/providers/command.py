@@ -18,6 +18,7 @@ from pydantic import Field
 from agentrun.errors import CommandFailed, ProviderError, UsageError
 from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import ProviderEntry
+from agentrun.providers import process_groups
 from agentrun.providers.base import (
     ClientOptions,
     ProviderDescriptor,
@@ -107,6 +108,7 @@ class CommandClient:
             )
         except OSError as exc:
             raise self._start_error(args[0], exc) from None
+        process_groups.register(process)  # killed from the watchdog if the loop is stuck
         try:
             # communicate() drains both pipes while feeding stdin: no deadlock on big outputs.
             stdout, stderr = await process.communicate(text.encode("utf-8"))
