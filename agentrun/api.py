@@ -13,10 +13,12 @@ from typing import Any, TextIO
 
 from agentrun.discovery import discover_paradigms
 from agentrun.display import choose_display
+from agentrun.emergency import partial_report_handler
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.executor import Case, Executor, LocalExecutor
 from agentrun.engine.session import EngineOptions
 from agentrun.errors import Problem, SpecError
+from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
 from agentrun.interrupts import guard
@@ -198,7 +200,11 @@ async def run_graph(
         # error up front, not a lost report after minutes of work.
         if (event_log := outputs.open_event_log(redact)) is not None:
             bus.add(event_log)
-        result = await _run_guarded(graph, bus, _engine_options(options, env))
+        known = RunFold(AgentState)  # what a second signal's emergency report is made of
+        bus.add(known)
+        last_resort = partial_report_handler(graph, known, options.report, redact)
+        with guard().on_emergency(last_resort):
+            result = await _run_guarded(graph, bus, _engine_options(options, env))
         with guard().protected():  # a signal now waits until the outputs are written
             failed = outputs.finish(result, redact, stderr, env)
     return replace(result, output_errors=failed) if failed else result

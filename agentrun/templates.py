@@ -8,9 +8,10 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from agentrun.errors import TemplateError
+from agentrun.template_budget import Budget, BudgetExceeded, render_within
+from agentrun.template_sandbox import LOOP_FILTER, BoundedSandbox
 
 CONTEXT_NAMES = frozenset(
     {"input", "vars", "previous", "stages", "agents", "item", "violations", "attempt", "agent"}
@@ -40,12 +41,13 @@ def _message(exc: BaseException, text: str) -> str:
 class TemplateEngine:
     """Compiles and renders templates in an immutable sandbox.
 
-    Undefined names raise instead of rendering as empty text, and templates cannot
-    reach Python internals or mutate the context they are given.
+    Undefined names raise instead of rendering as empty text, templates cannot
+    reach Python internals or mutate the context they are given, and each render is
+    bounded in time, steps and size (:mod:`agentrun.template_budget`).
     """
 
     def __init__(self) -> None:
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = BoundedSandbox(
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
@@ -82,7 +84,8 @@ class TemplateEngine:
         """Render ``source`` with ``context``.
 
         Raises:
-            TemplateError: a name is undefined or the template fails at run time.
+            TemplateError: a name is undefined, the template fails at run time, or it
+                exceeded its budget (too long, too big, or interrupted).
         """
         if "{" not in source:
             return source  # plain text: nothing to render, keep the hot path cheap
@@ -97,7 +100,12 @@ class TemplateEngine:
             if type(value) is str:
                 return value
         try:
-            return self.compile(source).render(context)
+            template = self.compile(source)
+            return render_within(lambda: template.render(context), Budget())
+        except BudgetExceeded as exc:
+            line = _template_line(exc)
+            where = "" if line is None else f" (line {line})"
+            raise TemplateError(f"template exceeded its budget: {exc}{where}") from None
         except jinja2.TemplateError as exc:
             raise TemplateError(_message(exc, exc.message or str(exc))) from None
         except Exception as exc:
@@ -108,7 +116,7 @@ class TemplateEngine:
     @property
     def filters(self) -> Collection[str]:
         """Names of the filters templates may use."""
-        return self._env.filters.keys()
+        return self._env.filters.keys() - {LOOP_FILTER}
 
     @property
     def tests(self) -> Collection[str]:

@@ -87,6 +87,8 @@ class LocalExecutor:
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
+                # Closed here, not by the garbage collector's finalizer task on the loop.
+                await source.aclose()
 
     async def _fill(
         self,
@@ -124,7 +126,7 @@ async def _interrupt(pending: set[asyncio.Task[CaseResult]]) -> set[asyncio.Task
     return {task for task in pending if not task.cancelled()}
 
 
-async def _aiter(cases: Iterable[Case] | AsyncIterable[Case]) -> AsyncIterator[Case]:
+async def _aiter(cases: Iterable[Case] | AsyncIterable[Case]) -> AsyncGenerator[Case, None]:
     if isinstance(cases, AsyncIterable):
         async for case in cases:
             yield case

@@ -21,6 +21,7 @@ from pydantic import Field
 from agentrun.errors import CommandFailed, ProviderError, UsageError
 from agentrun.loading.model_base import StrictModel
 from agentrun.loading.spec import ProviderEntry
+from agentrun.providers import process_groups
 from agentrun.providers.base import (
     ClientOptions,
     ProviderDescriptor,
@@ -113,6 +114,7 @@ class CommandClient:
             process = await _started(spawn(args, self._cwd, self._env))
         except OSError as exc:
             raise self._start_error(args[0], exc) from None
+        process_groups.register(process)  # killed from the watchdog if the loop is stuck
         stdout = capture_for(self._max_output)
         stderr = HeadTail(0, _STDERR_KEPT)
         limit = READ_LIMIT_FACTOR * self._max_output
