@@ -14,6 +14,9 @@ from typing import Annotated
 import typer
 
 from agentrun import __version__, api
+from agentrun.dataset.commands import cache_app, compare
+from agentrun.dataset.prepare import DatasetOptions, declares_cases
+from agentrun.dataset.run import run_from_cli
 from agentrun.display import DISPLAY_MODES, make_console, styled_output
 from agentrun.display.graph_tree import graph_tree
 from agentrun.display.problems import SourceCache, render_problems
@@ -90,6 +93,42 @@ def run(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed of the retry jitter, for reproducibility.")
     ] = None,
+    cases: Annotated[
+        str | None, typer.Option("--cases", help="Run once per case of a JSONL, CSV or YAML file.")
+    ] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Run each case N times.")] = 1,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Run the first N cases.")
+    ] = None,
+    case_filter: Annotated[
+        str | None, typer.Option("--filter", help="Run the cases whose id matches this regex.")
+    ] = None,
+    shuffle: Annotated[bool, typer.Option("--shuffle", help="Run cases in random order.")] = False,
+    case_concurrency: Annotated[
+        int | None, typer.Option("--case-concurrency", min=1, help="Cases in flight at once.")
+    ] = None,
+    results: Annotated[
+        str | None, typer.Option("--results", help="Stream one JSON line per finished case here.")
+    ] = None,
+    pass_rate: Annotated[
+        float | None, typer.Option("--pass-rate", min=0, max=1, help="Pass-rate threshold, 0-1.")
+    ] = None,
+    cache: Annotated[
+        bool | None,
+        typer.Option("--cache/--no-cache", help="Reuse cached LLM and HTTP replies."),
+    ] = None,
+    cache_refresh: Annotated[
+        bool, typer.Option("--cache-refresh", help="Ask anew and overwrite the cached replies.")
+    ] = False,
+    cache_dir: Annotated[
+        str | None, typer.Option("--cache-dir", help="Folder of the response cache.")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Keep the passed cases of this results file.")
+    ] = None,
+    rerun: Annotated[
+        str, typer.Option("--rerun", help="With --resume: failed (default) or errors.")
+    ] = "failed",
 ) -> int:
     """Run a paradigm. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted."""
@@ -108,7 +147,17 @@ def run(
         seed=seed,
         env_file=env_file,
     )
+    dataset = DatasetOptions(
+        cases, repeat, limit, case_filter, shuffle, case_concurrency, results,
+        pass_rate, _cache_mode(cache, cache_refresh), cache_dir, resume, rerun,
+    )  # fmt: skip
+    if dataset.requested or declares_cases(file):
+        return run_from_cli(file, options, dataset)
     return api.run(file, options).exit_code
+
+
+app.add_typer(cache_app, name="cache")
+app.command()(compare)
 
 
 @app.command()
@@ -167,6 +216,12 @@ def graph(
     else:
         print(describe_graph(compiled))
     return 0
+
+
+def _cache_mode(cache: bool | None, refresh: bool) -> str | None:
+    if refresh:
+        return "refresh"
+    return None if cache is None else "on" if cache else "off"
 
 
 def _read_input(text: str | None, path: str | None) -> str | None:

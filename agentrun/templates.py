@@ -13,7 +13,18 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from agentrun.errors import TemplateError
 
 CONTEXT_NAMES = frozenset(
-    {"input", "vars", "previous", "stages", "agents", "item", "violations", "attempt", "agent"}
+    {
+        "input",
+        "vars",
+        "case",
+        "previous",
+        "stages",
+        "agents",
+        "item",
+        "violations",
+        "attempt",
+        "agent",
+    }
 )
 """Names a template may use (``item`` only inside a ``for_each`` stage)."""
 

@@ -188,7 +188,9 @@ async def _attempt(
             on_delta=_streamer(ctx, instance, number) if ctx.streaming else None,
         )
         holds_slot = False
-        if ctx.slots is not None or limiter is not None:
+        # A reply the response cache already holds costs no slot and no rate.
+        peek = getattr(ctx.clients[node.name], "peek", None)
+        if (ctx.slots is not None or limiter is not None) and not (peek and peek(request)):
             limit = agent_limit  # waiting for a slot is bounded by the agent's limits only
             holds_slot, ticket = await _wait_for_slot(
                 ctx, node, instance, number, limiter, agent_limit
