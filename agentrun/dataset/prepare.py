@@ -102,8 +102,6 @@ def prepare(path: Path, options: Any, dataset: DatasetOptions, env: Mapping[str,
 
     data, positions, text = _raw(path)
     case_set = _case_set(path, data, positions, dataset)
-    if case_set.problems:
-        raise CaseFileError(list(case_set.problems))
     names = set(options.variables) | {name for case in case_set.cases for name in case.vars}
     loaded = api.load(
         path,
@@ -124,8 +122,9 @@ def prepare(path: Path, options: Any, dataset: DatasetOptions, env: Mapping[str,
     uses = var_uses(data, positions, str(path))
     provided = set(loaded.spec.vars) | set(options.variables)
     errors, warnings = case_problems(case_set, uses, provided, graph.imperatives)
-    if errors:
-        raise CaseFileError(errors)
+    problems = sorted([*case_set.problems, *errors], key=_line_of)
+    if problems:
+        raise CaseFileError(problems)
     spec = loaded.spec.thresholds
     rate = dataset.pass_rate
     if rate is None and spec is not None:
@@ -157,6 +156,12 @@ def plan(
     if not chosen:
         raise UsageError("no case left to run (check --filter and --limit)")
     return [(case, repeat) for repeat in range(dataset.repeat) for case in chosen]
+
+
+def _line_of(problem: str) -> int:
+    """The line a ``file:line: message`` problem is about, to list problems in file order."""
+    parts = problem.split(":", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
 
 
 def _raw(path: Path) -> tuple[Any, Any, str]:
