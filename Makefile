@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest check examples fuzz bench bench-http integration clean
+.PHONY: run run-dataset test lint typecheck pytest check examples fuzz bench bench-http integration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@$(BIN)/agentrun run paradigms --mock --report reports
 	@echo "agentrun is in $(BIN): try $(BIN)/agentrun run paradigms/research_team.yaml --mock"
+
+## run-dataset: the customer-service stress test over its case file, each case three times
+run-dataset: $(STAMP)
+	@mkdir -p reports
+	$(BIN)/agentrun run examples/datasets/customer_service_cases.yaml --mock --repeat 3 --display plain \
+		--results reports/customer_service_cases.jsonl --report reports/customer_service_cases.json
+
+run: run-dataset
 
 examples: run
 

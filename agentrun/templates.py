@@ -14,7 +14,18 @@ from agentrun.template_budget import Budget, BudgetExceeded, render_within
 from agentrun.template_sandbox import LOOP_FILTER, BoundedSandbox
 
 CONTEXT_NAMES = frozenset(
-    {"input", "vars", "previous", "stages", "agents", "item", "violations", "attempt", "agent"}
+    {
+        "input",
+        "vars",
+        "case",
+        "previous",
+        "stages",
+        "agents",
+        "item",
+        "violations",
+        "attempt",
+        "agent",
+    }
 )
 """Names a template may use (``item`` only inside a ``for_each`` stage)."""
 

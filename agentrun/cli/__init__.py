@@ -8,6 +8,7 @@ from __future__ import annotations
 from agentrun.cli import describe, run, starter, validate
 from agentrun.cli.app import app
 from agentrun.cli.entry import main
+from agentrun.dataset.commands import cache_app, compare
 
 __all__ = ["app", "main"]
 
@@ -19,5 +20,7 @@ for _command in (
     describe.graph,
     describe.schema,
     describe.plugins,
+    compare,
 ):
     app.command()(_command)
+app.add_typer(cache_app, name="cache")

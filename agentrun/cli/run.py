@@ -10,7 +10,10 @@ from typing import Annotated
 import typer
 
 from agentrun import api, batch
+from agentrun.cli import dataset_flags
 from agentrun.cli.flags import parse_deadline, parse_vars, read_input
+from agentrun.dataset.prepare import declares_cases
+from agentrun.dataset.run import run_from_cli
 from agentrun.display import DISPLAY_MODES, styled_output
 from agentrun.display.problems import render_problems
 from agentrun.errors import SpecError, UsageError
@@ -118,14 +121,28 @@ def run(
     max_concurrency: _MaxConcurrency = None,
     deadline: _Deadline = None,
     seed: _Seed = None,
+    cases: dataset_flags.Cases = None,
+    repeat: dataset_flags.Repeat = 1,
+    limit: dataset_flags.Limit = None,
+    case_filter: dataset_flags.Filter = None,
+    shuffle: dataset_flags.Shuffle = False,
+    case_concurrency: dataset_flags.CaseConcurrency = None,
+    results: dataset_flags.Results = None,
+    pass_rate: dataset_flags.PassRate = None,
+    cache: dataset_flags.Cache = None,
+    cache_refresh: dataset_flags.CacheRefresh = False,
+    cache_dir: dataset_flags.CacheDir = None,
+    resume: dataset_flags.Resume = None,
+    rerun: dataset_flags.Rerun = "failed",
 ) -> int:
     """Run paradigms. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted; for several, the most serious of these
-    (130, then 2, 1, 3)."""
+    (130, then 2, 1, 3). With --cases (or cases: in the paradigm), once per case."""
     if display not in DISPLAY_MODES:
         raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
-    if batch.STDIN in files and input_file == batch.STDIN:
-        raise UsageError("standard input cannot hold both the paradigm and --input-file -")
+    for flag, value in (("--input-file", input_file), ("--cases", cases)):
+        if batch.STDIN in files and value == batch.STDIN:
+            raise UsageError(f"standard input cannot hold both the paradigm and {flag} -")
     options = api.RunOptions(
         input_text=read_input(input_text, input_file),
         variables=parse_vars(var or []),
@@ -140,7 +157,26 @@ def run(
         env_file=env_file,
         show_output=show_output,
     )
-    if len(files) == 1 and not Path(files[0]).is_dir():
+    cache_mode = dataset_flags.cache_mode(cache, cache_refresh)
+    dataset = dataset_flags.DatasetOptions(
+        cases, repeat, limit, case_filter, shuffle, case_concurrency, results,
+        pass_rate, cache_mode, cache_dir, resume, rerun,
+    )  # fmt: skip
+    return _dispatch(files, options, dataset)
+
+
+def _dispatch(
+    files: list[str], options: api.RunOptions, dataset: dataset_flags.DatasetOptions
+) -> int:
+    """One paradigm (once, or per case), or several in turn."""
+    if dataset.pass_rate is not None and not 0 <= dataset.pass_rate <= 1:
+        raise UsageError(f"--pass-rate must be between 0 and 1, got {dataset.pass_rate:g}")
+    single = len(files) == 1 and not Path(files[0]).is_dir()
+    if single and files[0] != batch.STDIN and (dataset.requested or declares_cases(Path(files[0]))):
+        return run_from_cli(Path(files[0]), options, dataset)
+    if dataset.requested:
+        raise UsageError("dataset flags (--cases, --repeat, ...) take one paradigm file")
+    if single:
         return batch.run_source(files[0], options).exit_code
     return _run_several(batch.expand_sources(files), options)
 

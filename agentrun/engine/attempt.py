@@ -128,7 +128,9 @@ async def _call_in_slot(
     holds_slot = False
     outcome = "error"
     try:
-        if ctx.slots is not None or limiter is not None:
+        # A reply the response cache already holds costs no slot and no rate.
+        peek = getattr(ctx.clients[node.name], "peek", None)
+        if (ctx.slots is not None or limiter is not None) and not (peek and peek(request)):
             current.limit = agent_limit  # waiting for a slot is bounded by the agent's limits only
             holds_slot, ticket = await _wait_for_slot(
                 ctx, node, instance, current.number, limiter, agent_limit

@@ -85,11 +85,12 @@ class RunContext:
         run_id: str | None = None,
         case_id: str | None = None,
         fold: Callable[[Event], None] | None = None,
+        checks: Mapping[str, Check] | None = None,
     ) -> None:
         # Copied, not looked up through ``shared``: they are read several times per agent.
         self.graph = graph or shared.graph
         self.clients = shared.clients
-        self.checks = shared.checks
+        self.checks = shared.checks if checks is None else checks
         self.templates = shared.templates
         self.slots = shared.slots
         self.limiters = shared.limiters

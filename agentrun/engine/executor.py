@@ -29,6 +29,10 @@ class Case:
     """Replaces the paradigm's ``input``; ``None`` keeps it."""
     vars: Mapping[str, Any] = field(default_factory=dict)
     """Template variables over the paradigm's ``vars``."""
+    imperatives: tuple[str, ...] = ()
+    """Extra imperatives every agent but the judges must pass."""
+    repeat: int = 0
+    """Which repetition of the case this is (``case.repeat`` in templates)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +112,14 @@ class LocalExecutor:
 
 
 async def _run_case(session: Session, case: Case, bus: EventBus) -> CaseResult:
-    result = await session.run(case.input, case.vars, bus, case_id=case.id)
+    result = await session.run(
+        case.input,
+        case.vars,
+        bus,
+        case_id=case.id,
+        imperatives=case.imperatives,
+        repeat=case.repeat,
+    )
     return CaseResult(case, result)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.engine.capture import routed_output
+from agentrun.engine.case_checks import CaseChecks, with_imperatives
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.context import Limit, RunContext, SessionState
 from agentrun.engine.imports import importable_from
@@ -28,7 +29,8 @@ from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
 from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
-from agentrun.graph.compiled import TaskGraph
+from agentrun.graph.compiled import AgentNode, TaskGraph
+from agentrun.graph.runtime import Imperative
 from agentrun.identity import InstanceId, identity_of
 from agentrun.patterns import PatternOutcome
 from agentrun.providers import open_session as open_provider_session
@@ -52,6 +54,8 @@ class EngineOptions:
     """Seed of the backoff jitter, for reproducible runs (each run starts from it)."""
     debug: bool = False
     """Re-raise an unexpected exception of a provider instead of failing only its agent."""
+    wrap_client: Callable[[AgentClient, AgentNode], AgentClient] | None = None
+    """Wraps each agent's client once opened (the response cache of dataset runs)."""
 
 
 class Session:
@@ -76,12 +80,19 @@ class Session:
 
     def _open(self) -> None:
         _open_clients(self.graph, self._state.templates, self._sessions, self._clients)
+        if self.options.wrap_client is not None:
+            for name, client in self._clients.items():
+                self._clients[name] = self.options.wrap_client(client, self.graph.agents[name])
         self._state.limiters = _limiters(self.graph, self._limit_changed)
         judge = _judge_runner()
+
+        def compile(name: str, imperative: Imperative) -> Check:
+            return compile_check(name, imperative, run_judge=judge, registry=self.graph.registry)
+
+        self._case_checks = CaseChecks(self.graph, self._state.templates, self._checks, compile)
         for name, imperative in self.graph.imperatives.items():
-            self._checks[name] = compile_check(
-                name, imperative, run_judge=judge, registry=self.graph.registry
-            )
+            if name not in self._case_checks.templated:
+                self._checks[name] = compile(name, imperative)
 
     @property
     def provider_sessions(self) -> Mapping[str, ProviderSession]:
@@ -106,6 +117,8 @@ class Session:
         vars: Mapping[str, Any] | None = None,
         bus: EventBus | None = None,
         case_id: str | None = None,
+        imperatives: tuple[str, ...] = (),
+        repeat: int = 0,
     ) -> RunResult:
         """Run one input to the end and return its result; never raises for agent failures.
 
@@ -113,19 +126,25 @@ class Session:
             input: replaces the paradigm's ``input`` for this run.
             vars: template variables over the paradigm's ``vars``, for this run.
             bus: where this run's events go (shared by several runs if wanted).
-            case_id: the dataset case, carried in every event's envelope.
+            case_id: the dataset case, carried in every event's envelope (``case.id``
+                in templates).
+            imperatives: extra imperatives every agent but the judges must pass.
+            repeat: which repetition of the case this is (``case.repeat``).
 
         A cancellation of the calling task (Ctrl-C, SIGTERM) cancels every agent of
         this run, waits for their cleanup, and returns a result whose status is
         ``interrupted``.
         """
         graph = self.graph
-        if input is not None or vars:
+        if input is not None or vars or case_id is not None:
             graph = replace(
                 graph,
                 input=graph.input if input is None else input,
                 vars={**graph.vars, **(vars or {})},
+                case={"id": case_id, "repeat": repeat},
             )
+        if imperatives:
+            graph = with_imperatives(graph, imperatives)
         fold = RunFold(AgentState)
         ctx = RunContext(
             self._state,
@@ -135,6 +154,7 @@ class Session:
             run_id=uuid.uuid4().hex[:12],
             case_id=case_id,
             fold=fold.handle,
+            checks=self._case_checks.for_run(graph),
         )
         token = _current_run.set(ctx)
         self._active.append(ctx)

@@ -89,6 +89,8 @@ class TaskGraph:
     """The provider, check and pattern types the engine opens and compiles."""
     settings: Any = None
     """The pattern's own compiled settings, if it has any."""
+    case: Mapping[str, Any] = field(default_factory=lambda: {"id": None})
+    """The dataset case of this run (``case.id`` in templates); ``id`` is ``None`` otherwise."""
 
     def judges_of(self, agent: str) -> tuple[str, ...]:
         """Judge agents the agent's imperatives call."""

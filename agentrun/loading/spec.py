@@ -279,6 +279,24 @@ class Winner(StrictModel):
     """Imperatives every racer's output must also pass to win."""
 
 
+class CasesFile(StrictModel):
+    """Cases kept in their own file."""
+
+    file: str
+    """A JSONL, CSV or YAML file of cases, relative to the paradigm."""
+
+
+class Thresholds(StrictModel):
+    """What a dataset run must reach to succeed (default: every case passes)."""
+
+    pass_rate: float | None = Field(default=None, ge=0, le=1)
+    """Smallest share of passed cases, 0 to 1."""
+    p95_latency: Duration | None = None
+    """Largest 95th percentile of a case's duration."""
+    cost: float | None = Field(default=None, ge=0)
+    """Largest total cost in USD."""
+
+
 class Paradigm(StrictModel):
     """A paradigm file: agents, a parallel pattern and its safety rails."""
 
@@ -314,6 +332,13 @@ class Paradigm(StrictModel):
     """Agents tried in order if the pattern as a whole fails."""
     winner: Winner | None = None
     """Extra checks for the competitive winner."""
+    cases: list[dict[str, Any]] | CasesFile | None = None
+    """Inputs to run one by one: a list of cases (``input``, ``id``, ``vars``,
+    ``imperatives``) or ``{file: PATH}``; ``--cases`` replaces them."""
+    thresholds: Thresholds | None = None
+    """What a run over cases must reach; ``--pass-rate`` overrides ``pass_rate``."""
+    cache: bool = False
+    """Keep successful LLM and HTTP replies in a local cache and reuse them (``--cache``)."""
 
 
 SHARED_SETTINGS = frozenset({"model", "system", "temperature", "max_tokens"})

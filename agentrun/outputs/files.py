@@ -91,7 +91,7 @@ class RunOutputs:
             stream = self._stdout
         else:
             try:
-                stream = self._events = _open_stream(Path(target))
+                stream = self._events = open_stream(Path(target))
             except OSError as exc:
                 raise UsageError(f"cannot write {target}: {_reason(exc)}") from None
         self.event_log = EventLog(stream, redact)
@@ -167,7 +167,7 @@ def write_file(path: Path, text: str, mode: int = 0o644) -> None:
     except FileNotFoundError:
         existing = None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        with _open_stream(path) as stream:
+        with open_stream(path) as stream:
             stream.write(text)
         return
     if existing is not None:
@@ -186,7 +186,7 @@ def write_file(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
-def _open_stream(path: Path) -> TextIO:
+def open_stream(path: Path) -> TextIO:
     """Open for writing without ever blocking on a FIFO that has no reader."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:

@@ -34,6 +34,7 @@ def base_context(graph: TaskGraph) -> dict[str, Any]:
     return {
         "input": graph.input,
         "vars": dict(graph.vars),
+        "case": dict(graph.case),
         "previous": [],
         "stages": {},
         "agents": {},
