@@ -32,7 +32,7 @@ from agentrun.events.records import (
     Streamed,
 )
 from agentrun.graph.compiled import AgentNode
-from agentrun.identity import InstanceId, Role
+from agentrun.identity import InstanceId, Role, identity_of
 from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
@@ -69,9 +69,17 @@ async def run_agent(
     attempts: list[AttemptRecord] = []
     fallbacks: list[AgentResult] = []
     try:
-        status, note = await _attempts(ctx, node, instance, context, outer, started, attempts)
+        blocked = None
+        if ctx.board is not None:
+            blocked = await ctx.board.wait_to_start(ctx, instance, outer)
+            started = ctx.now()  # time spent waiting counts toward no timeout of the agent
+        if blocked is None:
+            status, note = await _attempts(ctx, node, instance, context, outer, started, attempts)
+        else:
+            status, note = blocked
         result = _result(node, instance, stage, role, status, attempts, started, ctx, note)
-        if status is not AgentStatus.PASSED:
+        # A wait that can no longer come true skips the agent: nothing to stand in for.
+        if status is not AgentStatus.PASSED and status is not AgentStatus.SKIPPED:
             for fallback in node.fallback:
                 ctx.emit(FallbackStarted, instance=instance, fallback=fallback)
                 substitute = await run_agent(
@@ -90,6 +98,8 @@ async def run_agent(
         )
         ctx.emit(AgentFinished, result=_replaced(cancelled, None, fallbacks, ctx, started))
         raise
+    if ctx.board is not None:
+        result = ctx.board.settle(ctx, instance, result, context)  # before `passed`, as one commit
     ctx.emit(AgentFinished, result=result)
     return result
 
@@ -171,6 +181,8 @@ async def _attempt(
         "attempt": number,
         "violations": list(violations),
     }
+    if ctx.board is not None:
+        attempt_context["state"] = ctx.board.snapshot()  # what the attempt sees, to its end
     begun = ctx.now()
     limiter = ctx.limiters.get(node.name)
     ticket: int | None = None
@@ -229,6 +241,8 @@ async def _attempt(
     duration = ctx.now() - begun
     if not node.imperatives:
         record = AttemptRecord(number, AgentStatus.PASSED, duration, reply.text, usage=reply.usage)
+        if ctx.board is not None:
+            record = ctx.board.stage(identity_of(instance), record, attempt_context)
         return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
@@ -254,6 +268,8 @@ async def _attempt(
     else:
         error, status = None, AgentStatus.PASSED
     record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
+    if ctx.board is not None:
+        record = ctx.board.stage(identity_of(instance), record, attempt_context)
     return record, True, False, None
 
 

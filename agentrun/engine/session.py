@@ -20,13 +20,15 @@ from typing import Any
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.coordination.fold import CoordinationFold
+from agentrun.coordination.setup import board_of, coordination_of, with_coordination
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.context import Limit, RunContext, SessionState
 from agentrun.engine.imports import importable_from
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
 from agentrun.events.recorder import RunRecorder
-from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
+from agentrun.events.records import Event, EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import TaskGraph
 from agentrun.identity import InstanceId, identity_of
 from agentrun.patterns import PatternOutcome
@@ -124,6 +126,7 @@ class Session:
                 vars={**graph.vars, **(vars or {})},
             )
         recorder = RunRecorder()
+        coordination = coordination_of(graph, self._state.templates)
         ctx = RunContext(
             self._state,
             bus or EventBus(),
@@ -131,12 +134,14 @@ class Session:
             rng=random.Random(self.options.seed),
             run_id=uuid.uuid4().hex[:12],
             case_id=case_id,
-            fold=recorder.handle,
+            fold=recorder.handle if coordination is None else _both(recorder, coordination),
         )
+        if coordination is not None:
+            ctx.board = coordination.board = board_of(graph, self._state.templates)
         token = _current_run.set(ctx)
         self._active.append(ctx)
         try:
-            return await _run(ctx, recorder)
+            return await _run(ctx, recorder, coordination)
         finally:
             self._active.remove(ctx)
             _current_run.reset(token)
@@ -172,7 +177,17 @@ async def execute(
             return await session.run(bus=bus)
 
 
-async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
+def _both(recorder: RunRecorder, coordination: CoordinationFold) -> Callable[[Event], None]:
+    def fold(event: Event) -> None:
+        recorder.handle(event)
+        coordination.handle(event)
+
+    return fold
+
+
+async def _run(
+    ctx: RunContext, recorder: RunRecorder, coordination: CoordinationFold | None = None
+) -> RunResult:
     graph = ctx.graph
     interrupted = False
     outcome: PatternOutcome | None = None
@@ -197,6 +212,8 @@ async def _run(ctx: RunContext, recorder: RunRecorder) -> RunResult:
             raise  # cancelled from above for another reason: not ours to swallow
         interrupted = True
     result = _result(ctx, recorder, outcome, rescued_by, interrupted)
+    if coordination is not None:
+        result = with_coordination(result, coordination, outcome)
     ctx.emit(RunFinished, result=result)
     return result
 

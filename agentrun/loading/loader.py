@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
+from agentrun.loading.pattern_keys import other_pattern_hint, split_pattern_keys
 from agentrun.loading.positions import MAX_FILE_BYTES, Position, Positions, parse_yaml
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
@@ -148,13 +149,24 @@ def load_text(
         problems.append(Problem(where, pos.line, pos.column, message))
 
     spec: Paradigm | None = None
+    context = {"registry": registry, "patterns": patterns}
+    split = split_pattern_keys(tree.data, patterns)
+    own: Any = None
     try:
-        context = {"registry": registry, "patterns": patterns}
-        spec = Paradigm.model_validate(tree.data, context=context)
+        spec = Paradigm.model_validate(split.rest, context=context)
     except ValidationError as exc:
-        for pos, message in translate_errors(exc, tree.data, positions, registry):
+        for pos, message in translate_errors(exc, split.rest, positions, registry):
+            message = other_pattern_hint(message, patterns)
             problems.append(Problem(where, pos.line, pos.column, message))
+    if split.model is not None:
+        try:
+            own = split.model.model_validate(split.own, context=context)
+        except ValidationError as exc:
+            for pos, message in translate_errors(exc, split.own, positions, registry):
+                problems.append(Problem(where, pos.line, pos.column, message))
+            spec = None  # the pattern's rules need its keys
     if spec is not None:
+        spec._pattern_keys = own
         findings = [
             *check_paradigm(spec, registry, patterns),
             *check_templates(spec, extra_vars, registry, patterns),

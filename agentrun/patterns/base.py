@@ -35,6 +35,8 @@ class PatternOutcome:
     stages: tuple[StageResult, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict)
     """The template context as the pattern left it (for pattern-level fallbacks)."""
+    violation: str | None = None
+    """A pattern-level violation (a missed vote quorum): the pattern failed, exit 1."""
 
 
 @dataclass(frozen=True, slots=True)
