@@ -9,6 +9,7 @@ than ``python`` so that nothing can mistake it for the interpreter.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from collections.abc import Callable
@@ -140,13 +141,21 @@ def open_python_session(entry: ProviderEntry | None) -> ProviderSession:
 def _call_context(request: Request) -> dict[str, Any]:
     """The context handed to a two-parameter function: copies, so it cannot alter the run."""
     context = request.context
-    return {
+    call = {
         "input": context.get("input"),
         "vars": dict(context.get("vars") or {}),
         "previous": list(context.get("previous") or ()),
         "agent": request.agent,
         "attempt": request.attempt,
     }
+    # Coordination: the board's snapshot, and an exchange turn's round and messages.
+    for name in _COORDINATION_NAMES:
+        if name in context:
+            call[name] = copy.deepcopy(context[name])
+    return call
+
+
+_COORDINATION_NAMES = ("state", "round", "rounds", "inbox", "mine", "transcript")
 
 
 PYTHON = ProviderDescriptor(
