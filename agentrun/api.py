@@ -52,6 +52,8 @@ class RunOptions:
     max_concurrency: int | None = None
     deadline: float | None = None
     """Replaces the paradigm's ``deadline``."""
+    rounds: int | None = None
+    """Replaces an exchange's ``rounds`` (``--rounds``)."""
     seed: int | None = None
     """Seed of the backoff jitter."""
     env_file: str | None = None
@@ -113,13 +115,29 @@ def compile_paradigm(
             offline=options.mock,
             registry=options.registry,
         )
-        return compile_graph(
+        graph = compile_graph(
             loaded,
             input_text=options.input_text,
             variables=options.variables,
             deadline=options.deadline,
             mock=options.mock,
         )
+        return graph if options.rounds is None else _with_rounds(graph, options.rounds)
+
+
+def _with_rounds(graph: TaskGraph, rounds: int) -> TaskGraph:
+    """``graph`` with its rounds replaced, when its pattern has rounds.
+
+    Raises:
+        UsageError: the pattern has no rounds, or ``rounds`` is below 1.
+    """
+    override = getattr(graph.strategy, "with_rounds", None)
+    if override is None:
+        raise UsageError(f"--rounds needs pattern: exchange; this paradigm is {graph.pattern!r}")
+    if rounds < 1:
+        raise UsageError(f"--rounds must be at least 1, got {rounds}")
+    result: TaskGraph = override(graph, rounds)
+    return result
 
 
 def run(

@@ -90,6 +90,9 @@ def run(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed of the retry jitter, for reproducibility.")
     ] = None,
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", help="Replace an exchange's rounds (1: no exchange).")
+    ] = None,
 ) -> int:
     """Run a paradigm. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted."""
@@ -107,6 +110,7 @@ def run(
         deadline=_parse_deadline(deadline),
         seed=seed,
         env_file=env_file,
+        rounds=rounds,
     )
     return api.run(file, options).exit_code
 

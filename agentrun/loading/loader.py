@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from agentrun.coordination.checks import check_board
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import interpolate_tree
 from agentrun.loading.model_base import or_default
@@ -170,6 +171,7 @@ def load_text(
         findings = [
             *check_paradigm(spec, registry, patterns),
             *check_templates(spec, extra_vars, registry, patterns),
+            *check_board(spec, patterns),
         ]
         problems += [_located(where, finding, positions) for finding in findings]
 

@@ -93,6 +93,10 @@ class Exchange:
         )
         return PatternShape(agents=nodes, run=run, settings=settings)
 
+    def with_rounds(self, graph: TaskGraph, rounds: int) -> TaskGraph:
+        """``graph`` with ``rounds`` replaced (``--rounds``)."""
+        return replace(graph, settings=replace(graph.settings, rounds=rounds))
+
     def planned(self, graph: TaskGraph) -> tuple[InstanceId, ...]:
         """One row per participant (its turns share it)."""
         return tuple(InstanceId.of(name) for name in graph.run)

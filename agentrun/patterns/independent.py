@@ -28,6 +28,7 @@ from agentrun.patterns.common import (
     one_suite,
     require_met,
 )
+from agentrun.patterns.selection import select_result
 from agentrun.results import RunResult
 
 
@@ -95,9 +96,17 @@ class Independent:
         ok = require_met(graph.require, passed, len(results))
         context["agents"] = {r.name: {"output": r.output} for r in results}
         context["previous"] = [r.output for r in results if r.succeeded and r.output is not None]
+        reason = None if ok else describe_require(graph.require, passed, len(results))
+        outputs = tuple(context["previous"])
+        picked = await select_result(ctx, context, [(r.name, r) for r in results], outer)
+        if picked is not None and picked.failure is not None:
+            ok, reason = False, "; ".join(filter(None, (reason, picked.failure)))
+        elif picked is not None and picked.output is not None:
+            outputs = (picked.output,)
         return PatternOutcome(
             passed=ok,
-            outputs=tuple(context["previous"]),
-            reason=None if ok else describe_require(graph.require, passed, len(results)),
+            outputs=outputs,
+            reason=reason,
             context=context,
+            violation=picked.violation if picked is not None else None,
         )
