@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import field_validator
@@ -151,8 +151,17 @@ def _call_context(request: Request) -> dict[str, Any]:
     # Coordination: the board's snapshot, and an exchange turn's round and messages.
     for name in _COORDINATION_NAMES:
         if name in context:
-            call[name] = copy.deepcopy(context[name])
+            call[name] = _copied(context[name])
     return call
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy in plain types (the board's read-only mappings become dicts)."""
+    if isinstance(value, Mapping):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copied(item) for item in value]
+    return copy.deepcopy(value)
 
 
 _COORDINATION_NAMES = ("state", "round", "rounds", "inbox", "mine", "transcript")
