@@ -92,18 +92,20 @@ class Board(Reader):
 
     def stage(
         self,
-        instance: InstanceId,
+        label: str,
         record: AttemptRecord,
         context: Mapping[str, Any],
     ) -> AttemptRecord:
         """Prepare a passing attempt's writes; a value that cannot be written turns the
         attempt into a violation named ``state.KEY`` (a repair retry follows)."""
+        if record.status is not AgentStatus.PASSED:
+            return record
+        instance = identity_of(label)
         writes = self.rules.writes.get(instance.agent)
-        if record.status is not AgentStatus.PASSED or not writes:
+        if not writes or instance.role not in WRITING_ROLES:
             return record
-        if instance.role not in WRITING_ROLES:
-            return record
-        values, broken = self._prepare(writes, context, record.output or "", record.usage)
+        scope = {**context, "agent": instance.agent}
+        values, broken = self._prepare(writes, scope, record.output or "", record.usage)
         if broken:
             error = "broke " + "; ".join(f"{c.name} ({c.message})" for c in broken)
             checks = record.checks + tuple(broken)

@@ -32,7 +32,7 @@ from agentrun.events.records import (
     Streamed,
 )
 from agentrun.graph.compiled import AgentNode
-from agentrun.identity import InstanceId, Role, identity_of
+from agentrun.identity import InstanceId, Role
 from agentrun.providers.base import AgentClient, Reply, Request
 from agentrun.results import AgentResult, AgentStatus, AttemptRecord, CheckResult
 
@@ -69,17 +69,13 @@ async def run_agent(
     attempts: list[AttemptRecord] = []
     fallbacks: list[AgentResult] = []
     try:
-        blocked = None
-        if ctx.board is not None:
-            blocked = await ctx.board.wait_to_start(ctx, instance, outer)
-            started = ctx.now()  # time spent waiting counts toward no timeout of the agent
-        if blocked is None:
-            status, note = await _attempts(ctx, node, instance, context, outer, started, attempts)
-        else:
-            status, note = blocked
+        end = await ctx.board.wait_to_start(ctx, instance, outer) if ctx.board else None
+        started = ctx.now()  # time spent waiting counts toward no timeout of the agent
+        status, note = end or await _attempts(
+            ctx, node, instance, context, outer, started, attempts
+        )
         result = _result(node, instance, stage, role, status, attempts, started, ctx, note)
-        # A wait that can no longer come true skips the agent: nothing to stand in for.
-        if status is not AgentStatus.PASSED and status is not AgentStatus.SKIPPED:
+        if status not in (AgentStatus.PASSED, AgentStatus.SKIPPED):  # skipped: a hopeless wait
             for fallback in node.fallback:
                 ctx.emit(FallbackStarted, instance=instance, fallback=fallback)
                 substitute = await run_agent(
@@ -98,9 +94,8 @@ async def run_agent(
         )
         ctx.emit(AgentFinished, result=_replaced(cancelled, None, fallbacks, ctx, started))
         raise
-    if ctx.board is not None:
-        result = ctx.board.settle(ctx, instance, result, context)  # before `passed`, as one commit
-    ctx.emit(AgentFinished, result=result)
+    result = ctx.board.settle(ctx, instance, result, context) if ctx.board else result
+    ctx.emit(AgentFinished, result=result)  # after the commit: a write precedes its `passed`
     return result
 
 
@@ -134,6 +129,7 @@ async def _attempts(
             )
             attempts.append(cancelled)
             raise
+        record = ctx.board.stage(instance, record, context) if ctx.board else record  # writes
         attempts.append(record)
         if record.status is AgentStatus.PASSED:
             return AgentStatus.PASSED, None
@@ -180,9 +176,8 @@ async def _attempt(
         "agent": node.name,
         "attempt": number,
         "violations": list(violations),
+        **({"state": ctx.board.snapshot()} if ctx.board else {}),  # as the attempt starts
     }
-    if ctx.board is not None:
-        attempt_context["state"] = ctx.board.snapshot()  # what the attempt sees, to its end
     begun = ctx.now()
     limiter = ctx.limiters.get(node.name)
     ticket: int | None = None
@@ -241,8 +236,6 @@ async def _attempt(
     duration = ctx.now() - begun
     if not node.imperatives:
         record = AttemptRecord(number, AgentStatus.PASSED, duration, reply.text, usage=reply.usage)
-        if ctx.board is not None:
-            record = ctx.board.stage(identity_of(instance), record, attempt_context)
         return record, True, False, None
     check_context = {**attempt_context, "prompt": request.prompt}
     try:
@@ -268,8 +261,6 @@ async def _attempt(
     else:
         error, status = None, AgentStatus.PASSED
     record = AttemptRecord(number, status, duration, reply.text, error, tuple(checks), reply.usage)
-    if ctx.board is not None:
-        record = ctx.board.stage(identity_of(instance), record, attempt_context)
     return record, True, False, None
 
 
