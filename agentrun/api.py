@@ -17,7 +17,7 @@ from agentrun.emergency import partial_report_handler
 from agentrun.engine.collector import collector_tuned
 from agentrun.engine.executor import Case, Executor, LocalExecutor
 from agentrun.engine.session import EngineOptions
-from agentrun.errors import Problem, SpecError
+from agentrun.errors import Problem, SpecError, UsageError
 from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import EventBus
 from agentrun.graph.compiled import TaskGraph, compile_graph
@@ -51,6 +51,8 @@ class RunOptions:
     max_concurrency: int | None = None
     deadline: float | None = None
     """Replaces the paradigm's ``deadline``."""
+    rounds: int | None = None
+    """Replaces an exchange's ``rounds`` (``--rounds``)."""
     seed: int | None = None
     """Seed of the backoff jitter."""
     env_file: str | None = None
@@ -116,13 +118,29 @@ def compile_paradigm(
             offline=options.mock,
             registry=options.registry,
         )
-        return compile_graph(
+        graph = compile_graph(
             loaded,
             input_text=options.input_text,
             variables=options.variables,
             deadline=options.deadline,
             mock=options.mock,
         )
+        return graph if options.rounds is None else _with_rounds(graph, options.rounds)
+
+
+def _with_rounds(graph: TaskGraph, rounds: int) -> TaskGraph:
+    """``graph`` with its rounds replaced, when its pattern has rounds.
+
+    Raises:
+        UsageError: the pattern has no rounds, or ``rounds`` is below 1.
+    """
+    override = getattr(graph.strategy, "with_rounds", None)
+    if override is None:
+        raise UsageError(f"--rounds needs pattern: exchange; this paradigm is {graph.pattern!r}")
+    if rounds < 1:
+        raise UsageError(f"--rounds must be at least 1, got {rounds}")
+    result: TaskGraph = override(graph, rounds)
+    return result
 
 
 def run(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from agentrun.identity import InstanceId, Role
 
@@ -12,6 +14,8 @@ class AgentStatus(StrEnum):
     """The contract's agent statuses; values are the words in reports and events."""
 
     PENDING = "pending"
+    WAITING = "waiting"
+    """Not final: held back by ``wait_for`` (only in events and the live view)."""
     RUNNING = "running"
     RETRYING = "retrying"
     PASSED = "passed"
@@ -27,7 +31,9 @@ class AgentStatus(StrEnum):
         return self not in _ACTIVE
 
 
-_ACTIVE = frozenset({AgentStatus.PENDING, AgentStatus.RUNNING, AgentStatus.RETRYING})
+_ACTIVE = frozenset(
+    {AgentStatus.PENDING, AgentStatus.WAITING, AgentStatus.RUNNING, AgentStatus.RETRYING}
+)
 
 
 class RunStatus(StrEnum):
@@ -179,7 +185,7 @@ class StageResult:
     agents: tuple[InstanceId, ...] = ()
     outputs: tuple[str, ...] = ()
     duration_s: float = 0.0
-    output_sources: tuple[InstanceId, ...] = ()
+    output_sources: tuple[InstanceId | None, ...] = ()
     """The instance each of ``outputs`` came from."""
 
 
@@ -198,7 +204,7 @@ class RunResult:
     """The pattern-level fallback that saved a failed pattern."""
     outputs: tuple[str, ...] = ()
     """The pattern's final outputs (the last stage's, the winner's, or every agent's)."""
-    output_sources: tuple[InstanceId, ...] = ()
+    output_sources: tuple[InstanceId | None, ...] = ()
     """The instance each of ``outputs`` came from, in the same order (empty when a
     pattern does not say)."""
     reason: str | None = None
@@ -207,6 +213,11 @@ class RunResult:
     """Tokens and cost of every agent, fallback and judge."""
     output_errors: tuple[str, ...] = ()
     """Outputs (report, JUnit, event log) that could not be written, and why."""
+    violation: str | None = None
+    """A pattern-level violation (a vote that missed its quorum): the run exits 1."""
+    coordination: Mapping[str, Any] | None = None
+    """Report fields of the board, rounds and votes (``state``, ``rounds``, ``result``, and
+    per-agent extras under ``agents``), when the paradigm uses them."""
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio formats the result of the main task into messages,
@@ -219,7 +230,7 @@ class RunResult:
     @property
     def violated(self) -> bool:
         """Whether an agent that did not pass broke an imperative on some attempt."""
-        return any(
+        return self.violation is not None or any(
             a.violations or any(f.violations for f in a.fallbacks)
             for a in self.agents
             if not a.succeeded

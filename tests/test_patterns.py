@@ -110,7 +110,7 @@ def errors_of(text: str, patterns: Mapping[str, Any] | None = PATTERNS_PLUS) -> 
 
 
 def test_the_registry_is_read_only_and_registering_makes_a_new_one() -> None:
-    assert list(PATTERNS) == ["independent", "pipeline", "competitive"]
+    assert list(PATTERNS) == ["independent", "pipeline", "competitive", "exchange"]
     assert list(PATTERNS_PLUS) == [*PATTERNS, "sequential"]
     with pytest.raises(TypeError):
         PATTERNS["sequential"] = Sequential()  # type: ignore[index]
@@ -120,10 +120,10 @@ def test_the_registry_is_read_only_and_registering_makes_a_new_one() -> None:
 
 def test_an_unregistered_pattern_is_an_unknown_value() -> None:
     assert errors_of(SEQUENCE, patterns=None) == [
-        "1:10: pattern: expected one of independent, pipeline, competitive, got 'sequential'"
+        "1:10: pattern: expected one of independent, pipeline, competitive, exchange, got 'sequential'"
     ]
     assert errors_of(SEQUENCE.replace("sequential", "sequental")) == [
-        "1:10: pattern: expected one of independent, pipeline, competitive, sequential, "
+        "1:10: pattern: expected one of independent, pipeline, competitive, exchange, sequential, "
         "got 'sequental'"
     ]
 

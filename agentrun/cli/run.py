@@ -81,6 +81,11 @@ _ShowOutput = Annotated[
     bool, typer.Option("--show-output", "-v", help="Plain display: print each agent's output.")
 ]
 
+_Rounds = Annotated[
+    int | None,
+    typer.Option("--rounds", metavar="N", help="Replace an exchange's rounds (1: no exchange)."),
+]
+
 _Display = Annotated[
     str,
     typer.Option("--display", metavar="MODE", help=f"One of {', '.join(DISPLAY_MODES)}."),
@@ -121,6 +126,7 @@ def run(
     max_concurrency: _MaxConcurrency = None,
     deadline: _Deadline = None,
     seed: _Seed = None,
+    rounds: _Rounds = None,
     cases: dataset_flags.Cases = None,
     repeat: dataset_flags.Repeat = 1,
     limit: dataset_flags.Limit = None,
@@ -156,6 +162,7 @@ def run(
         seed=seed,
         env_file=env_file,
         show_output=show_output,
+        rounds=rounds,
     )
     cache_mode = dataset_flags.cache_mode(cache, cache_refresh)
     dataset = dataset_flags.DatasetOptions(

@@ -63,6 +63,7 @@ async def attempt(
         "agent": node.name,
         "attempt": number,
         "violations": list(violations),
+        **({"state": ctx.board.snapshot()} if ctx.board else {}),  # as the attempt starts
     }
     current = _Try(number, ctx.now())
     log = AttemptLog()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentrun.checks.base import Check
+from agentrun.coordination.state import Board
 from agentrun.durations import format_duration
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.events.records import Event, EventBus
@@ -106,6 +107,8 @@ class RunContext:
         """The event-loop clock (the loop's own method: this runs several times per agent)."""
         self.started_at = self.loop.time()
         self._serial = itertools.count(1)
+        self.board: Board | None = None
+        """The run's shared board, when the paradigm has ``state`` or waits."""
 
     def elapsed(self) -> float:
         """Seconds since the run started (the ``t`` of events)."""

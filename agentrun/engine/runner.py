@@ -62,9 +62,13 @@ async def run_agent(
     attempts: list[AttemptRecord] = []
     fallbacks: list[AgentResult] = []
     try:
-        status, note = await _attempts(ctx, node, instance, context, outer, started, attempts)
+        end = await ctx.board.wait_to_start(ctx, instance, outer) if ctx.board else None
+        started = ctx.now()  # time spent waiting counts toward no timeout of the agent
+        status, note = end or await _attempts(
+            ctx, node, instance, context, outer, started, attempts
+        )
         result = _result(node, instance, stage, role, status, attempts, started, ctx, note)
-        if status is not AgentStatus.PASSED:
+        if status not in (AgentStatus.PASSED, AgentStatus.SKIPPED):  # skipped: a hopeless wait
             for fallback in node.fallback:
                 ctx.emit(FallbackStarted, instance=instance, fallback=fallback)
                 substitute = await run_agent(
@@ -83,7 +87,8 @@ async def run_agent(
         )
         ctx.emit(AgentFinished, result=_replaced(cancelled, None, fallbacks, ctx, started))
         raise
-    ctx.emit(AgentFinished, result=result)
+    result = ctx.board.settle(ctx, instance, result, context) if ctx.board else result
+    ctx.emit(AgentFinished, result=result)  # after the commit: a write precedes its `passed`
     return result
 
 
@@ -117,6 +122,7 @@ async def _attempts(
             )
             attempts.append(cancelled)
             raise
+        record = ctx.board.stage(instance, record, context) if ctx.board else record  # writes
         attempts.append(record)
         if record.status is AgentStatus.PASSED:
             return AgentStatus.PASSED, None

@@ -20,6 +20,8 @@ from typing import Any
 
 from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
+from agentrun.coordination.fold import CoordinationFold
+from agentrun.coordination.setup import board_of, coordination_of, with_coordination
 from agentrun.engine.capture import routed_output
 from agentrun.engine.case_checks import CaseChecks, with_imperatives
 from agentrun.engine.collector import collector_tuned
@@ -28,7 +30,7 @@ from agentrun.engine.imports import importable_from
 from agentrun.engine.limits import ProviderLimiter
 from agentrun.engine.runner import run_agent
 from agentrun.events.fold import AgentState, RunFold
-from agentrun.events.records import EventBus, LimitChanged, RunFinished, RunStarted
+from agentrun.events.records import Event, EventBus, LimitChanged, RunFinished, RunStarted
 from agentrun.graph.compiled import AgentNode, TaskGraph
 from agentrun.graph.runtime import Imperative
 from agentrun.identity import InstanceId, identity_of
@@ -146,6 +148,7 @@ class Session:
         if imperatives:
             graph = with_imperatives(graph, imperatives)
         fold = RunFold(AgentState)
+        coordination = coordination_of(graph, self._state.templates)
         ctx = RunContext(
             self._state,
             bus or EventBus(),
@@ -153,16 +156,18 @@ class Session:
             rng=random.Random(self.options.seed),
             run_id=uuid.uuid4().hex[:12],
             case_id=case_id,
-            fold=fold.handle,
+            fold=fold.handle if coordination is None else _both(fold, coordination),
             checks=self._case_checks.for_run(graph),
         )
+        if coordination is not None:
+            ctx.board = coordination.board = board_of(graph, self._state.templates)
         token = _current_run.set(ctx)
         self._active.append(ctx)
         try:
             # Providers and checks clip long messages; secrets are masked before any cut.
             # What user code prints goes into the attempt it belongs to.
             with redacting(graph.secrets), routed_output():
-                return await _run(ctx, fold)
+                return await _run(ctx, fold, coordination)
         finally:
             self._active.remove(ctx)
             _current_run.reset(token)
@@ -198,7 +203,17 @@ async def execute(
             return await session.run(bus=bus)
 
 
-async def _run(ctx: RunContext, fold: RunFold[AgentState]) -> RunResult:
+def _both(fold: RunFold[AgentState], coordination: CoordinationFold) -> Callable[[Event], None]:
+    def both(event: Event) -> None:
+        fold.handle(event)
+        coordination.handle(event)
+
+    return both
+
+
+async def _run(
+    ctx: RunContext, fold: RunFold[AgentState], coordination: CoordinationFold | None = None
+) -> RunResult:
     graph = ctx.graph
     interrupted = False
     outcome: PatternOutcome | None = None
@@ -223,6 +238,8 @@ async def _run(ctx: RunContext, fold: RunFold[AgentState]) -> RunResult:
             raise  # cancelled from above for another reason: not ours to swallow
         interrupted = True
     result = _result(ctx, fold, outcome, rescued_by, interrupted)
+    if coordination is not None:
+        result = with_coordination(result, coordination, outcome)
     ctx.emit(RunFinished, result=result)
     return result
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentrun.coordination.rules import BoardRules, compile_rules
+from agentrun.coordination.vote import Selection, compile_selection
 from agentrun.engine.retry import BackoffPolicy, worst_case_waits
 from agentrun.graph.runtime import Imperative, ProviderNode
 from agentrun.loading.loader import LoadedParadigm
@@ -91,6 +93,10 @@ class TaskGraph:
     """The pattern's own compiled settings, if it has any."""
     case: Mapping[str, Any] = field(default_factory=lambda: {"id": None})
     """The dataset case of this run (``case.id`` in templates); ``id`` is ``None`` otherwise."""
+    selection: Selection | None = None
+    """How answers are read and a result picked (``answer:`` / ``select:``)."""
+    board: BoardRules | None = None
+    """The shared board's keys, writes and waits (``None``: no ``state`` and no waits)."""
 
     def judges_of(self, agent: str) -> tuple[str, ...]:
         """Judge agents the agent's imperatives call."""
@@ -162,6 +168,8 @@ def compile_graph(
         secrets=loaded.secrets,
         registry=loaded.registry,
         settings=shape.settings,
+        board=compile_rules(spec),
+        selection=compile_selection(spec),
     )
 
 

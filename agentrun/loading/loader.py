@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
+from agentrun.coordination.checks import check_board
 from agentrun.errors import Problem, Severity, SpecError
 from agentrun.loading.interpolate import InterpolatedTree, interpolate_tree
 from agentrun.loading.model_base import or_default
+from agentrun.loading.pattern_keys import other_pattern_hint, split_pattern_keys
 from agentrun.loading.positions import MAX_FILE_BYTES, Loc, Position, Positions, parse_yaml
 from agentrun.loading.prompt_files import read_prompt_files
 from agentrun.loading.resolve import ResolveMode, check_references
@@ -218,24 +220,51 @@ def _validated(
     resolve: ResolveMode,
     unset: list[Loc],
 ) -> Paradigm | None:
-    """The spec model of ``data`` (prompt files read), or ``None``; its problems, and those
-    of its references to functions and programs, are added to ``problems``."""
+    """The spec model of ``data`` (prompt files read, the pattern's own keys attached), or
+    ``None``; its problems, and those of its references to functions and programs, are
+    added to ``problems``."""
+    context = {"registry": registry, "patterns": patterns}
+    split = split_pattern_keys(data, patterns)
+    spec: Paradigm | None = None
     try:
-        context = {"registry": registry, "patterns": patterns}
-        spec = Paradigm.model_validate(data, context=context)
+        spec = Paradigm.model_validate(split.rest, context=context)
     except ValidationError as exc:
-        for pos, message in translate_errors(exc, data, where.positions, registry):
+        for pos, message in translate_errors(exc, split.rest, where.positions, registry):
+            message = other_pattern_hint(message, patterns)
             problems.append(Problem(where.name, pos.line, pos.column, message))
-        return None
+    own = _own_keys(split, context, where, registry, problems)
+    if spec is None or own is _INVALID:
+        return None  # the pattern's rules need its keys
     spec, file_findings = read_prompt_files(spec, where.path)
+    spec._pattern_keys = own
     findings = [
         *file_findings,
         *check_paradigm(spec, registry, patterns),
         *check_templates(spec, extra_vars, registry, patterns),
+        *check_board(spec, patterns),
         *check_references(spec, where.path, registry, resolve, unset),
     ]
     problems += [_located(where.name, finding, where.positions) for finding in findings]
     return spec
+
+
+_INVALID = object()
+"""The pattern's own keys did not validate."""
+
+
+def _own_keys(
+    split: Any, context: dict[str, Any], where: _Where, registry: Registry, problems: list[Problem]
+) -> Any:
+    """The validated keys the file's pattern owns (``None`` without a ``keys_model``), or
+    ``_INVALID`` with their problems added to ``problems``."""
+    if split.model is None:
+        return None
+    try:
+        return split.model.model_validate(split.own, context=context)
+    except ValidationError as exc:
+        for pos, message in translate_errors(exc, split.own, where.positions, registry):
+            problems.append(Problem(where.name, pos.line, pos.column, message))
+        return _INVALID
 
 
 def _network_provider_at(

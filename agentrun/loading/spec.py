@@ -18,11 +18,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from agentrun.coordination.spec import AnswerSpec, Select, StateKey, Writes
 from agentrun.loading.model_base import Duration, OpenModel, StrictModel, registry_of
 from agentrun.loading.pattern_name import PatternName
 from agentrun.sizes import ByteSize
@@ -187,6 +189,14 @@ class AgentSpec(AgentSettings, OpenModel):
     anthropic, http, ...) when the run uses ``--mock``; without it the mock echoes the prompt."""
     description: str | None = None
     """Free text."""
+    writes: Writes | None = None
+    """State keys a passing output is written to: a key, a list, or key → template."""
+    wait_for: str | None = None
+    """Start only once this expression over ``state`` and ``agents`` is true."""
+    wait_timeout: Duration | None = None
+    """Longest to wait for ``wait_for`` (default: until the deadline)."""
+    reply: str | None = None
+    """Prompt template of rounds 2 onward of an exchange (default: the others' answers)."""
 
     @classmethod
     def open_keys(cls, registry: Registry) -> Mapping[str, FieldsModel]:
@@ -339,6 +349,19 @@ class Paradigm(StrictModel):
     """What a run over cases must reach; ``--pass-rate`` overrides ``pass_rate``."""
     cache: bool = False
     """Keep successful LLM and HTTP replies in a local cache and reuse them (``--cache``)."""
+    state: dict[str, StateKey] | None = None
+    """The run's shared board: only declared keys exist."""
+    answer: AnswerSpec | None = None
+    """How an answer is read out of an output (votes, consensus)."""
+    select: Select | None = None
+    """How the result is picked: ``vote`` or ``{agent: NAME}`` (independent, exchange)."""
+
+    _pattern_keys: Any = PrivateAttr(default=None)
+
+    @property
+    def pattern_keys(self) -> Any:
+        """The validated keys the file's pattern owns (its ``keys_model``), if any."""
+        return self._pattern_keys
 
 
 SHARED_SETTINGS = frozenset({"model", "system", "temperature", "max_tokens"})

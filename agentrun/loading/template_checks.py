@@ -127,7 +127,9 @@ class _TemplateChecker:
         self.vars = set(paradigm.vars) | extra_vars
         self.used_vars: set[str] = set()
         self.stages = scope.stages
-        self.names = CONTEXT_NAMES | scope.names
+        # The board's snapshot is in every template once `state:` declares keys.
+        board = frozenset({"state"}) if paradigm.state is not None else frozenset()
+        self.names = CONTEXT_NAMES | scope.names | board
         self.engine = TemplateEngine()
         self.findings: list[Finding] = []
 

@@ -110,7 +110,9 @@ def output_sources(result: RunResult) -> list[str | None]:
 def report_dict(result: RunResult) -> dict[str, Any]:
     """The whole report as JSON-ready data."""
     counts = Counter(a.status.value for a in result.agents)
-    return {
+    extras = dict(result.coordination or {})
+    per_agent: dict[str, dict[str, Any]] = extras.pop("agents", {})
+    data = {
         "report_version": REPORT_VERSION,
         "paradigm": result.paradigm,
         "pattern": result.pattern,
@@ -133,7 +135,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             }
             for s in result.stages
         ],
-        "agents": [agent_dict(a) for a in result.agents],
+        "agents": [{**agent_dict(a), **per_agent.get(a.instance, {})} for a in result.agents],
         "metrics": {
             "agents": len(result.agents),
             "by_status": dict(sorted(counts.items())),
@@ -143,6 +145,9 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "tokens": usage_dict(result.usage),
         },
     }
+    if result.violation is not None:
+        data["violation"] = result.violation
+    return {**data, **extras}
 
 
 def render_report(result: RunResult, redact: Redactor) -> str:

@@ -17,6 +17,7 @@ from agentrun.results import AgentResult, AgentStatus, RunResult, RunStatus
 
 SYMBOLS = {
     AgentStatus.PENDING: "·",
+    AgentStatus.WAITING: "⧗",
     AgentStatus.RUNNING: "…",
     AgentStatus.RETRYING: "↻",
     AgentStatus.PASSED: "✓",
@@ -30,6 +31,7 @@ SYMBOLS = {
 
 STYLES = {
     AgentStatus.PENDING: "grey50",
+    AgentStatus.WAITING: "grey62",
     AgentStatus.RUNNING: "#56B4E9",
     AgentStatus.RETRYING: "#CC79A7",
     AgentStatus.PASSED: "bold #0072B2",

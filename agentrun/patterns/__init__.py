@@ -23,6 +23,7 @@ from agentrun.patterns.base import (
     TemplateScope,
 )
 from agentrun.patterns.competitive import Competitive
+from agentrun.patterns.exchange import Exchange
 from agentrun.patterns.independent import Independent
 from agentrun.patterns.pipeline import Pipeline
 
@@ -31,6 +32,7 @@ PATTERNS: Mapping[str, Pattern] = MappingProxyType(
         "independent": Independent(),
         "pipeline": Pipeline(),
         "competitive": Competitive(),
+        "exchange": Exchange(),
     }
 )
 """The built-in patterns, in the order error messages list them."""

@@ -31,12 +31,14 @@ class PatternOutcome:
     passed: bool
     outputs: tuple[str, ...]
     reason: str | None = None
-    output_sources: tuple[InstanceId, ...] = ()
+    output_sources: tuple[InstanceId | None, ...] = ()
     """The instance each output came from, in order."""
     winner: str | None = None
     stages: tuple[StageResult, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict)
     """The template context as the pattern left it (for pattern-level fallbacks)."""
+    violation: str | None = None
+    """A pattern-level violation (a missed vote quorum): the pattern failed, exit 1."""
 
 
 @dataclass(frozen=True, slots=True)

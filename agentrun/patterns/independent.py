@@ -28,6 +28,7 @@ from agentrun.patterns.common import (
     one_suite,
     require_met,
 )
+from agentrun.patterns.selection import select_result
 from agentrun.results import RunResult
 
 
@@ -96,10 +97,19 @@ class Independent:
         context["agents"] = {r.name: {"output": r.output} for r in results}
         kept = [r for r in results if r.succeeded and r.output is not None]
         context["previous"] = [r.output for r in kept]
+        reason = None if ok else describe_require(graph.require, passed, len(results))
+        outputs = tuple(context["previous"])
+        sources: tuple[InstanceId | None, ...] = tuple(r.instance for r in kept)
+        picked = await select_result(ctx, context, [(r.name, r) for r in results], outer)
+        if picked is not None and picked.failure is not None:
+            ok, reason = False, "; ".join(filter(None, (reason, picked.failure)))
+        elif picked is not None and picked.output is not None:
+            outputs, sources = (picked.output,), (picked.source,)
         return PatternOutcome(
             passed=ok,
-            outputs=tuple(context["previous"]),
-            output_sources=tuple(r.instance for r in kept),
-            reason=None if ok else describe_require(graph.require, passed, len(results)),
+            outputs=outputs,
+            output_sources=sources,
+            reason=reason,
             context=context,
+            violation=picked.violation if picked is not None else None,
         )

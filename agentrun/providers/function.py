@@ -9,9 +9,10 @@ than ``python`` so that nothing can mistake it for the interpreter.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import field_validator
@@ -143,13 +144,30 @@ def open_python_session(entry: ProviderEntry | None) -> ProviderSession:
 def _call_context(request: Request) -> dict[str, Any]:
     """The context handed to a two-parameter function: copies, so it cannot alter the run."""
     context = request.context
-    return {
+    call = {
         "input": context.get("input"),
         "vars": dict(context.get("vars") or {}),
         "previous": list(context.get("previous") or ()),
         "agent": request.agent,
         "attempt": request.attempt,
     }
+    # Coordination: the board's snapshot, and an exchange turn's round and messages.
+    for name in _COORDINATION_NAMES:
+        if name in context:
+            call[name] = _copied(context[name])
+    return call
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy in plain types (the board's read-only mappings become dicts)."""
+    if isinstance(value, Mapping):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copied(item) for item in value]
+    return copy.deepcopy(value)
+
+
+_COORDINATION_NAMES = ("state", "round", "rounds", "inbox", "mine", "transcript")
 
 
 PYTHON = ProviderDescriptor(

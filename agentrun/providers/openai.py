@@ -56,6 +56,10 @@ def chat_messages(request: Request, *, system_in_messages: bool = True) -> list[
     messages = []
     if system_in_messages and request.system:
         messages.append({"role": "system", "content": request.system})
+    # An exchange turn continues the agent's own conversation: its earlier turns first.
+    for turn in request.context.get("conversation") or ():
+        messages.append({"role": "user", "content": turn["prompt"]})
+        messages.append({"role": "assistant", "content": turn["output"]})
     messages.append({"role": "user", "content": request.prompt})
     if request.rejected is not None and request.violations:
         messages.append({"role": "assistant", "content": request.rejected})
