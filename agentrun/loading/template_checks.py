@@ -77,6 +77,12 @@ def check_templates(
     for index, stage in enumerate(paradigm.stages or ()):
         if stage.input is not None:
             checker.check(("stages", index, "input"), stage.input, stage.for_each)
+    for name, imperative in paradigm.imperatives.items():
+        # An imperative's argument is a template once it holds one (a dataset's
+        # expectations: `equals: "{{ vars.expected }}"`).
+        for loc, source in _strings(imperative.argument, ("imperatives", name, imperative.check)):
+            if "{{" in source or "{%" in source:
+                checker.check(loc, source, False)
     checker.unused_flags(extra_vars)
     return checker.findings
 
