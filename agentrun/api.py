@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import ExitStack, aclosing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +53,9 @@ class RunOptions:
     """Replaces the paradigm's ``deadline``."""
     rounds: int | None = None
     """Replaces an exchange's ``rounds`` (``--rounds``)."""
+    on_warning: Callable[[Problem], None] | None = None
+    """Called with each warning of the paradigm (an unused ``--var``, an unused agent, ...)
+    once it is loaded, before anything runs; by default warnings are dropped."""
     seed: int | None = None
     """Seed of the backoff jitter."""
     env_file: str | None = None
@@ -118,6 +121,9 @@ def compile_paradigm(
             offline=options.mock,
             registry=options.registry,
         )
+        if options.on_warning is not None:
+            for problem in loaded.warnings:
+                options.on_warning(problem)
         graph = compile_graph(
             loaded,
             input_text=options.input_text,

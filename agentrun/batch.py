@@ -112,6 +112,9 @@ def compile_source(
             offline=options.mock,
             registry=options.registry,
         )
+        if options.on_warning is not None:
+            for problem in loaded.warnings:
+                options.on_warning(problem)
         return compile_graph(
             loaded,
             input_text=options.input_text,

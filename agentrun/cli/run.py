@@ -16,7 +16,7 @@ from agentrun.dataset.prepare import declares_cases
 from agentrun.dataset.run import run_from_cli
 from agentrun.display import DISPLAY_MODES, styled_output
 from agentrun.display.problems import render_problems
-from agentrun.errors import SpecError, UsageError
+from agentrun.errors import Problem, SpecError, UsageError
 
 _Files = Annotated[
     list[str],
@@ -163,6 +163,7 @@ def run(
         env_file=env_file,
         show_output=show_output,
         rounds=rounds,
+        on_warning=_warn,
     )
     cache_mode = dataset_flags.cache_mode(cache, cache_refresh)
     dataset = dataset_flags.DatasetOptions(
@@ -170,6 +171,11 @@ def run(
         pass_rate, cache_mode, cache_dir, resume, rerun,
     )  # fmt: skip
     return _dispatch(files, options, dataset)
+
+
+def _warn(problem: Problem) -> None:
+    """A warning of the paradigm, shown like validate shows it, on stderr."""
+    render_problems([problem], styled_output(sys.stderr, os.environ))
 
 
 def _dispatch(
