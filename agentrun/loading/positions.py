@@ -22,9 +22,10 @@ Loc = tuple[str | int, ...]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _INT_TAG = "tag:yaml.org,2002:int"
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Largest paradigm file read (64 MiB). A file of 100,000 agents, each with a provider,
-a prompt, an output, a timeout and retries, takes about 18 MB."""
+MAX_FILE_BYTES = 32 * 1024 * 1024
+"""Largest paradigm file read (32 MiB): a 50 MB file of millions of keys took tens of
+seconds and gigabytes before anything could be said of it. A file of 100,000 agents,
+each with a provider, a prompt, an output, a timeout and retries, takes about 18 MB."""
 MAX_ALIAS_VALUES = 100_000
 """Values a document may reach through aliases (``*name``, counted once per use), plus
 :data:`ALIAS_RATIO` per value written out.
