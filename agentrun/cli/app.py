@@ -13,7 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="Run multi-agent paradigms: independent, pipeline and competitive patterns.\n\n"
+    help="Run multi-agent paradigms: independent, pipeline, competitive and exchange patterns.\n\n"
     "Start with: agentrun init, then agentrun run paradigm.yaml --mock",
 )
 

@@ -44,7 +44,10 @@ _Var = Annotated[
 ]
 
 _Mock = Annotated[
-    bool, typer.Option("--mock", help="Swap openai, anthropic and http providers for the mock.")
+    bool,
+    typer.Option(
+        "--mock", help="Swap every network provider (openai, anthropic, http) for the mock."
+    ),
 ]
 
 _EnvFile = Annotated[
