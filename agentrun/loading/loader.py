@@ -21,6 +21,7 @@ from agentrun.loading.model_base import or_default
 from agentrun.loading.pattern_keys import other_pattern_hint, split_pattern_keys
 from agentrun.loading.positions import MAX_FILE_BYTES, Loc, Position, Positions, parse_yaml
 from agentrun.loading.prompt_files import read_prompt_files
+from agentrun.loading.raw_refs import check_raw_references
 from agentrun.loading.resolve import ResolveMode, check_references
 from agentrun.loading.semantics import Finding, check_paradigm, pattern_of
 from agentrun.loading.spec import AgentSpec, Paradigm
@@ -234,6 +235,7 @@ def _validated(
             problems.append(Problem(where.name, pos.line, pos.column, message))
     own = _own_keys(split, context, where, registry, problems)
     if spec is None or own is _INVALID:
+        _add_raw_references(data, where, problems)
         return None  # the pattern's rules need its keys
     spec, file_findings = read_prompt_files(spec, where.path)
     spec._pattern_keys = own
@@ -246,6 +248,17 @@ def _validated(
     ]
     problems += [_located(where.name, finding, where.positions) for finding in findings]
     return spec
+
+
+def _add_raw_references(data: Any, where: _Where, problems: list[Problem]) -> None:
+    """Add the unknown names of a paradigm that failed validation, except where a problem
+    already points (one problem per place)."""
+    taken = {(p.line, p.column) for p in problems}
+    for finding in check_raw_references(data):
+        problem = _located(where.name, finding, where.positions)
+        if (problem.line, problem.column) not in taken:
+            taken.add((problem.line, problem.column))
+            problems.append(problem)
 
 
 _INVALID = object()

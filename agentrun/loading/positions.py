@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from agentrun.loading.yaml_hints import syntax_hint
+
 Loc = tuple[str | int, ...]
 """A path into the document: mapping keys and list indexes, as in pydantic's ``loc``."""
 
@@ -159,7 +161,7 @@ def _parse_with(
     except yaml.MarkedYAMLError as exc:
         if not keep_errors:
             return None
-        return ParsedYaml(None, positions, [_syntax_problem(exc)])
+        return ParsedYaml(None, positions, [_syntax_problem(exc, text)])
     except RecursionError:
         # The composer recurses per level, so a very deep file fails before the
         # recorder can stop it; the events (a flat stream) say where it gets too deep.
@@ -358,8 +360,8 @@ _TOKENS = {
 }
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[Position, str]:
-    """One readable problem from a PyYAML error, at its problem mark."""
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[Position, str]:
+    """One readable problem from a PyYAML error, at its problem mark, with a hint."""
     mark = exc.problem_mark or exc.context_mark
     where = _mark(mark) if mark is not None else Position(1, 1)
     problem = (exc.problem or "").strip()
@@ -368,7 +370,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[Position, str]:
     if "'\\t'" in problem:
         return where, "tab character: YAML indentation must use spaces"
     if problem.startswith("expected <block end>"):
-        return where, f"bad indentation: this line does not line up with the block{started}"
+        problem = f"bad indentation: this line does not line up with the block{started}"
+        return where, syntax_hint(problem, _line(text, where.line), where.column)
     if "another document" in problem:
         return where, "a paradigm file holds a single YAML document; remove the '---'"
     tag = _TAG.search(problem)
@@ -379,5 +382,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError) -> tuple[Position, str]:
         problem = problem.replace(token, words)
     if context and problem:
         context = re.sub(r"^while \w+ an? ", "", context)
-        return where, f"{problem} (in the {context}{started})"
-    return where, problem or context or "invalid YAML"
+        problem = f"{problem} (in the {context}{started})"
+    problem = problem or context or "invalid YAML"
+    return where, syntax_hint(problem, _line(text, where.line), where.column)
+
+
+def _line(text: str, number: int) -> str:
+    """Line ``number`` (1-based) of ``text``, or ``""`` past its end."""
+    lines = text.splitlines()
+    return lines[number - 1] if 0 < number <= len(lines) else ""

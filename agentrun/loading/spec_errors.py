@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from agentrun.loading.model_base import OpenModel, or_default
 from agentrun.loading.positions import Loc, Position, Positions
 from agentrun.loading.spec import Paradigm
+from agentrun.loading.yaml_hints import text_type_hint
 
 if TYPE_CHECKING:
     from agentrun.registry import Registry
@@ -115,7 +116,8 @@ def _problem(
     expected = [_expectation(error) for error in errors]
     if all(e is not None for e in expected):
         wanted = " or ".join(dict.fromkeys(e for e in expected if e is not None))
-        return where, f"{label}: expected {wanted}, got {_shown(value)}"
+        why = text_type_hint(loc[-1], value) if wanted == "a string" and loc else ""
+        return where, f"{label}: expected {wanted}, got {_shown(value)}{why}"
     if first["type"] == "too_short" and not value:
         return where, f"{label}: must not be empty"
     message = _message(next(e for e, x in zip(errors, expected, strict=True) if x is None))

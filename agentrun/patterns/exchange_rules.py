@@ -54,6 +54,7 @@ def check_exchange(
         message = f"select: the selector {paradigm.select.agent!r} is also a participant"
         findings.error(("select", "agent"), message)
     for agent in participants:
-        if paradigm.agents[agent].wait_for is not None:
+        # An unknown participant is reported by the reference checks.
+        if agent in paradigm.agents and paradigm.agents[agent].wait_for is not None:
             message = "wait_for is not allowed on exchange participants (rounds already wait)"
             findings.error(("agents", agent, "wait_for"), message, at_key=True)
