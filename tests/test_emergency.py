@@ -74,9 +74,9 @@ def test_a_second_signal_ends_a_blocked_run_with_its_report(tmp_path: Path) -> N
     assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     started = time.monotonic()
-    output, _ = process.communicate(timeout=10)
+    output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # at once, not after the agents' own limits
     assert "stopping now" in output
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["status"] == "interrupted"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -61,7 +60,7 @@ def test_an_endless_program_is_stopped_past_eight_times_the_cap() -> None:
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
         run_once(client, make_request())
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # a hang guard: `yes` never ends by itself
     assert str(caught.value).startswith("command output passed 512 KiB")
     assert str(caught.value).endswith("(8 times max_output) and the program was stopped")
     assert caught.value.retryable is False
@@ -71,19 +70,18 @@ def test_the_cli_stays_small_with_an_endless_program(tmp_path: Path) -> None:
     path = tmp_path / "yes.yaml"
     path.write_text("pattern: independent\nagents:\n  y: {command: ['yes'], timeout: 8s}\n")
     report = tmp_path / "report.json"
-    started = time.monotonic()
-    ran = subprocess.run(
+    process = subprocess.Popen(
         [PY, "-m", "agentrun", "run", str(path), "--report", str(report), "--display", "plain"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    assert ran.returncode == 3
-    assert time.monotonic() - started < 6
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert peak_kib < 300 * 1024
+    # This child's own peak, not the largest of every child the test process ever had.
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 3
+    assert usage.ru_maxrss < 300 * 1024  # KiB
     [agent] = json.loads(report.read_text())["agents"]
+    # Stopped by the cap, not by its 8 s timeout.
     assert agent["error"] == (
         "command output passed 8 MiB (8 times max_output) and the program was stopped"
     )

@@ -222,7 +222,7 @@ def test_a_wait_that_can_no_longer_come_true_ends_at_once(
           writer: {provider: mock, wait_for: "agents.critic.status == 'passed'"}
         """
     )
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the minute of its wait_timeout
     assert ran.statuses() == {"academic": "failed", "critic": "skipped", "writer": "skipped"}
     assert ran.agent("critic").error == (
         "wait_for can no longer become true: state.findings | length >= 1 (findings has 0 items)"

@@ -64,7 +64,9 @@ def test_a_file_above_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
         file.truncate(MAX_FILE_BYTES + 1)  # sparse: no need to write it all
     with pytest.raises(SpecError) as info:
         load_paradigm(path)
-    assert [str(p) for p in info.value.problems] == [f"{path}:1:1: the file is larger than {MAX_FILE_BYTES // 2**20} MiB"]
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:1:1: the file is larger than {MAX_FILE_BYTES // 2**20} MiB"
+    ]
 
 
 @pytest.mark.slow
