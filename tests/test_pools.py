@@ -239,3 +239,18 @@ def test_sigint_closes_every_instance(tmp_path: Path) -> None:
     built = {who for what, who in seen if what == "built"}
     assert {who for what, who in seen if what == "close"} == built
     assert json.loads(report.read_text())["status"] == "interrupted"
+
+
+def test_a_timed_out_call_discards_its_instance(
+    run_paradigm: Callable[..., Ran], tmp_path: Path
+) -> None:
+    module, marks = _module(tmp_path), tmp_path / "marks"
+    text = _paradigm(
+        module, marks, "slow: {prompt: p, timeout: 300ms}\n", "{size: 1}", ", delay: 1"
+    )
+    ran = run_paradigm(text)
+    assert ran.statuses() == {"slow": "timeout"}
+    seen = _marks(marks)
+    # Abandoned in its thread, not reset, and closed while the call still ran.
+    assert (_count(seen, "built"), _count(seen, "reset"), _count(seen, "close")) == (1, 0, 1)
+    assert _count(seen, "leave") == 0  # the run did not wait for the abandoned call
