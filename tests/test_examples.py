@@ -313,3 +313,44 @@ def test_competitive_solver_llm_is_verified_and_repaired(tmp_path: Path) -> None
     first = llm["attempt_log"][0]
     assert first["status"] == "violated"
     assert first["imperatives"][0]["name"] == "factors_input"
+
+
+# --- local_vote --------------------------------------------------------------------
+
+
+def test_local_vote_majority_of_pooled_samples(tmp_path: Path) -> None:
+    ran = run_example("local_vote", tmp_path)
+    result = ran.report["result"]
+    assert (result["answer"], result["votes"], result["quorum_met"]) == (
+        "60",
+        {"60": 3, "375": 2},
+        True,
+    )
+    outputs = [ran.agent(f"s{i}").output or "" for i in range(1, 6)]
+    # Five samples, at most two model copies (the pool's size), none from the fallback.
+    copies = {re.findall(r"model copy (\d+)", output)[0] for output in outputs}
+    assert 1 <= len(copies) <= 2
+    assert all(ran.reported(f"s{i}")["replaced_by"] is None for i in range(1, 6))
+
+
+def test_local_vote_falls_back_when_the_model_cannot_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (PARADIGMS / "local_vote.yaml").read_text(encoding="utf-8")
+    copy = tmp_path / "local_vote.yaml"
+    copy.write_text(text.replace("slip_rate: 0.75", "slip_rate: 0.75, device: gpu"))
+    (tmp_path / "local_lm.py").write_text((PARADIGMS / "local_lm.py").read_text())
+    report = tmp_path / "report.json"
+    out = io.StringIO()
+    options = api.RunOptions(mock=True, display="quiet", report=str(report))
+    result = api.run(copy, options, stdout=out, stderr=out)
+    assert result.exit_code == 0, out.getvalue()
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["result"]["votes"] == {"60": 5}  # every sample came from the hosted stand-in
+    for agent in data["agents"]:
+        assert agent["replaced_by"] == "hosted"
+        assert agent["error"] == (
+            "could not build local_lm:Generator: TypeError: Generator.__init__()"
+            " got an unexpected keyword argument 'device'"
+        )
+        assert agent["attempts"] == 2  # a constructor failure is retried like any error
