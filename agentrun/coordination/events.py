@@ -88,3 +88,5 @@ class VoteDecided(Event):
     quorum_met: bool
     tie: bool
     result: Mapping[str, Any] = field(default_factory=dict)
+    answers: Mapping[str, str | None] = field(default_factory=dict)
+    """Each voter's answer (``None``: it abstained)."""

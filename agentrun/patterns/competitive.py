@@ -34,6 +34,9 @@ class Competitive(Independent):
         """As independent, and a ``winner:`` section is allowed."""
         check_no_stages(self.name, paradigm, findings)
         check_run_list(paradigm, findings)
+        if paradigm.select is not None:
+            message = "select: a competitive pattern's result is its winner; remove select"
+            findings.error(("select",), message, at_key=True)
 
     def compile(self, paradigm: Paradigm, agents: Mapping[str, AgentNode]) -> PatternShape:
         """The racers, each also holding the checks of ``winner.imperatives``."""

@@ -44,7 +44,9 @@ from agentrun.patterns.exchange_rules import check_exchange, helpers_of
 from agentrun.patterns.exchange_stop import answers_of, stop_checks
 from agentrun.patterns.exchange_turns import Conversation, play_round
 from agentrun.patterns.selection import select_result
-from agentrun.results import AgentResult, RunResult
+from agentrun.results import AgentResult, AgentStatus, RunResult
+
+_TIMEOUT = AgentStatus.TIMEOUT
 
 EXCHANGE_NAMES = frozenset({"round", "rounds", "inbox", "mine", "transcript", "rubric"})
 
@@ -139,15 +141,18 @@ class Exchange:
         talk = Conversation()
         active = list(s.participants)
         last: dict[str, AgentResult | None] = {}
-        reason, started_final = "max_rounds", list(active)
+        reason = "max_rounds"
+        full: dict[str, AgentResult | None] = {}  # the last round the deadline did not cut
         for number in range(1, s.rounds + 1):
             ctx.emit(RoundStarted, round=number, agents=tuple(active))
-            started_final = list(active)
             results = await play_round(ctx, s, talk, base, active, number, outer)
             last.update(results)
             stopped = await self._after_round(ctx, s, talk, base, results, number, len(active))
             active = [n for n in active if (r := results.get(n)) is not None and r.succeeded]
-            if outer is not None and ctx.now() >= outer.at:
+            cut = outer is not None and ctx.now() >= outer.at
+            if not cut or all(r is not None and r.status is not _TIMEOUT for r in results.values()):
+                full = dict(results)
+            if cut:
                 stopped = "deadline"
             elif not active:
                 stopped = "no_participants"
@@ -155,7 +160,8 @@ class Exchange:
                 reason = stopped
                 break
         ctx.emit(ExchangeStopped, round=number, reason=reason)
-        return await self._outcome(ctx, base, talk, last, started_final, reason, outer)
+        voters = full if reason == "deadline" else results
+        return await self._outcome(ctx, base, talk, last, voters, reason, outer)
 
     async def _after_round(
         self,
@@ -206,7 +212,7 @@ class Exchange:
         base: dict[str, Any],
         talk: Conversation,
         last: Mapping[str, AgentResult | None],
-        voters: list[str],
+        voters: Mapping[str, AgentResult | None],
         reason: str,
         outer: Limit | None,
     ) -> PatternOutcome:
@@ -216,7 +222,9 @@ class Exchange:
         outputs = tuple(m.content for m in talk.transcript if m.round == _last_round(talk))
         base["previous"] = list(outputs)
         base["transcript"] = [m.as_context() for m in talk.transcript]
-        picked = await select_result(ctx, base, [(v, last.get(v)) for v in voters], outer)
+        picked = await select_result(
+            ctx, base, list(voters.items()), outer, partial=reason == "deadline"
+        )
         if picked is not None and picked.output is not None:
             outputs = (picked.output,)
         failures = []
