@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.events.records import WinnerChosen
@@ -53,7 +54,8 @@ class Competitive(Independent):
 
     def layout(self, graph: TaskGraph) -> Layout:
         """One group, ``racers (all at once)``; ``require`` plays no part in a race."""
-        return Layout(rails=(), groups=(self._group(graph, "first valid output wins"),))
+        group = self._group(graph, "first valid output wins")
+        return Layout(rails=(), groups=(group,), notes=dataflow_lines(graph.board))
 
     async def run(self, ctx: RunContext, outer: Limit | None) -> PatternOutcome:
         """Race the agents in ``run``; the pattern passes when one of them wins."""

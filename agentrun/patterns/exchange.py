@@ -18,6 +18,7 @@ from agentrun.coordination.events import (
     RoundFinished,
     RoundStarted,
 )
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.coordination.rounds import (
     DEFAULT_REPLY,
     ExchangeKeys,
@@ -26,6 +27,7 @@ from agentrun.coordination.rounds import (
     conditions,
     hearing,
 )
+from agentrun.durations import format_duration
 from agentrun.engine.context import Limit, RunContext
 from agentrun.graph.compiled import AgentNode, TaskGraph
 from agentrun.identity import InstanceId
@@ -127,7 +129,28 @@ class Exchange:
             rails.append(f"select {how}")
         title = f"participants ({s.rounds} rounds × {s.turns} turns)"
         group = LayoutGroup("round", "participants", title, None, rails[0], s.participants)
-        return Layout(rails=tuple(rails), groups=(group,))
+        notes = (*self._budgets(graph), *dataflow_lines(graph.board))
+        return Layout(rails=tuple(rails), groups=(group,), notes=notes)
+
+    def _budgets(self, graph: TaskGraph) -> tuple[str, ...]:
+        """The budget line: a round's worst case times the rounds, the judge per round,
+        the selector, and the whole (``agentrun graph``'s worst case before the deadline)."""
+        s: ExchangeSettings = graph.settings
+        budgets = [graph.worst_case(name) for name in s.participants]
+        turn = sum(budgets) if s.turns == "sequential" else max(budgets)
+        capped = s.round_timeout is not None and s.round_timeout < turn
+        round_ = min(turn, s.round_timeout) if s.round_timeout is not None else turn
+        parts = [f"round ≤ {format_duration(round_)} × {s.rounds} rounds"]
+        if capped:
+            parts[0] += " (round_timeout)"
+        judge = sum(graph.worst_case(c.agent) for c in s.until if c.agent)
+        if judge:
+            parts.append(f"judge ≤ {format_duration(judge)} per round")
+        selector = graph.selection.agent if graph.selection else None
+        if selector:
+            parts.append(f"selector ≤ {format_duration(graph.worst_case(selector))}")
+        parts.append(f"in all ≤ {format_duration(self.worst_case(graph))}")
+        return ("budget: " + ", ".join(parts),)
 
     def report_suites(self, result: RunResult) -> list[ReportSuite]:
         """One suite for the participants, one for the pattern-level fallbacks."""

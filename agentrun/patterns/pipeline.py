@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.coordination.vote import compile_selection
 from agentrun.durations import format_duration
 from agentrun.engine.context import Limit, RunContext
@@ -84,7 +85,7 @@ class Pipeline:
             rules = stage_text(stage)
             title = f"stage {stage.name}"
             groups.append(LayoutGroup("stage", stage.name, title, rules, rules, stage.agents))
-        return Layout(rails=(), groups=tuple(groups))
+        return Layout(rails=(), groups=tuple(groups), notes=dataflow_lines(graph.board))
 
     def report_suites(self, result: RunResult) -> list[ReportSuite]:
         """A suite per stage."""
