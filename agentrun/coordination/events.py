@@ -40,6 +40,8 @@ class RoundStarted(Event):
     kind: ClassVar[str] = "round_started"
     round: int
     agents: tuple[str, ...] = ()
+    rounds: int = 0
+    """The most rounds the exchange may play."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ class CoordinationFold:
             self.board.observe(event)
         match event:
             case AgentWaiting():
-                self._waiting_since[event.instance] = event.t
+                self._waiting_since.setdefault(event.instance, event.t)
             case AttemptStarted() if self._waiting_since:
                 self._waited(event.instance, event.t)
             case AgentFinished():

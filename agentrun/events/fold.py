@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from agentrun.coordination.events import AgentWaiting
 from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
@@ -134,6 +135,7 @@ class RunFold(Generic[E]):
             FallbackStarted: self._fallback_started,
             AgentFinished: self._agent_finished,
             WinnerChosen: self._winner_chosen,
+            AgentWaiting: self._agent_waiting,
             RunFinished: self._run_finished,
         }
 
@@ -251,6 +253,14 @@ class RunFold(Generic[E]):
                 owner.fallback = event.agent
                 owner.fallback_attempt = 0
 
+    def _agent_waiting(self, event: AgentWaiting) -> E | None:
+        """Held back by ``wait_for``: ``waiting``, not running, until its first attempt."""
+        entry = self.agents.get(event.instance)
+        if entry is not None and not entry.status.is_final:
+            self._set_status(entry, AgentStatus.WAITING)
+            self.running.pop(entry.instance, None)
+        return entry
+
     def _attempt_started(self, event: AttemptStarted) -> E | None:
         entry = self.agents.get(event.instance)
         if entry is not None:
@@ -260,6 +270,8 @@ class RunFold(Generic[E]):
             if entry is None:
                 return None  # a judge's attempt: it has no entry of its own
             entry.fallback_attempt = event.attempt
+        if entry.status is AgentStatus.WAITING:
+            self.running[entry.instance] = entry
         if entry.status is not _RUNNING:
             self._set_status(entry, _RUNNING)
         return entry
@@ -347,9 +359,7 @@ class RunFold(Generic[E]):
 
     def _next_turn(self, entry: E) -> None:
         """An exchange participant starts another turn: it runs again until that ends."""
-        entry.earlier = entry.result
-        entry.result = None
-        entry.duration = None
+        entry.earlier, entry.result, entry.duration = entry.result, None, None
         self.done -= 1
         if entry.stage is not None:
             self.stage_done[entry.stage] -= 1
@@ -364,8 +374,7 @@ class RunFold(Generic[E]):
         """Record an agent's final result (a subclass may note more)."""
         usage = result.usage
         if entry.earlier is not None:
-            result = merge_turns(entry.earlier, result)
-            entry.earlier = None
+            result, entry.earlier = merge_turns(entry.earlier, result), None
         entry.result = result
         counts = self.counts
         counts[entry.status] -= 1

@@ -167,7 +167,7 @@ class Exchange:
         reason = "max_rounds"
         full: dict[str, AgentResult | None] = {}  # the last round the deadline did not cut
         for number in range(1, s.rounds + 1):
-            ctx.emit(RoundStarted, round=number, agents=tuple(active))
+            ctx.emit(RoundStarted, round=number, agents=tuple(active), rounds=s.rounds)
             results = await play_round(ctx, s, talk, base, active, number, outer)
             last.update(results)
             stopped = await self._after_round(ctx, s, talk, base, results, number, len(active))
