@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -250,3 +250,17 @@ class RunResult:
         if self.status is RunStatus.INTERRUPTED:
             return 130
         return 1 if self.violated else 3
+
+
+def merge_turns(earlier: AgentResult, last: AgentResult) -> AgentResult:
+    """One participant over its turns: the last turn's status and output, the attempts,
+    time and usage of all of them."""
+    usage = earlier.usage
+    if last.usage is not None:
+        usage = last.usage if usage is None else usage + last.usage
+    return replace(
+        last,
+        attempts=earlier.attempts + last.attempts,
+        duration_s=earlier.duration_s + last.duration_s,
+        usage=usage,
+    )

@@ -40,6 +40,8 @@ class RoundStarted(Event):
     kind: ClassVar[str] = "round_started"
     round: int
     agents: tuple[str, ...] = ()
+    rounds: int = 0
+    """The most rounds the exchange may play."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,5 @@ class VoteDecided(Event):
     quorum_met: bool
     tie: bool
     result: Mapping[str, Any] = field(default_factory=dict)
+    answers: Mapping[str, str | None] = field(default_factory=dict)
+    """Each voter's answer (``None``: it abstained)."""

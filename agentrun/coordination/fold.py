@@ -19,6 +19,8 @@ from agentrun.coordination.events import (
     VoteDecided,
 )
 from agentrun.events.records import AgentFinished, AttemptStarted, Event
+from agentrun.identity import Role
+from agentrun.results import AgentResult
 
 if TYPE_CHECKING:
     from agentrun.coordination.state import Board
@@ -36,6 +38,8 @@ class CoordinationFold:
         self.agents: dict[str, dict[str, Any]] = {}
         self._waiting_since: dict[str, float] = {}
         self._messages: list[dict[str, Any]] = []
+        self._round: int | None = None
+        """The exchange round in progress (its participants' finishes are turns)."""
 
     def handle(self, event: Event) -> None:
         """Fold one event (the board first: it keeps count of running agents)."""
@@ -43,16 +47,21 @@ class CoordinationFold:
             self.board.observe(event)
         match event:
             case AgentWaiting():
-                self._waiting_since[event.instance] = event.t
+                self._waiting_since.setdefault(event.instance, event.t)
             case AttemptStarted() if self._waiting_since:
                 self._waited(event.instance, event.t)
-            case AgentFinished() if self._waiting_since:
-                self._waited(event.result.instance, event.t)
+            case AgentFinished():
+                if self._waiting_since:
+                    self._waited(event.result.instance, event.t)
+                if self._round is not None and event.result.role is Role.AGENT:
+                    self._turn(event.result)
             case StateUpdated():
                 self._state_updated(event)
             case RoundStarted():
                 self._messages = []
+                self._round = event.round
             case MessageSent():
+                self._answered(event.sender, event.round, event.answer)
                 self._messages.append(
                     {
                         "from": event.sender,
@@ -65,8 +74,11 @@ class CoordinationFold:
                 self._round_finished(event)
             case ExchangeStopped():
                 self.stop_reason = event.reason
+                self._round = None
             case VoteDecided():
                 self.result = dict(event.result)
+                for voter, answer in event.answers.items():
+                    self._agent(voter)["answer"] = answer
             case _:
                 pass
 
@@ -74,6 +86,31 @@ class CoordinationFold:
         since = self._waiting_since.pop(instance, None)
         if since is not None:
             self._agent(instance)["waited_s"] = round(now - since, 6)
+
+    def _turn(self, result: AgentResult) -> None:
+        """One exchange turn, as the report's per-agent ``turns`` shows it."""
+        usage = result.usage
+        self._agent(result.instance).setdefault("turns", []).append(
+            {
+                "round": self._round,
+                "status": result.status.value,
+                "attempts": len(result.attempts),
+                "duration_s": round(result.duration_s, 6),
+                "output": result.output,
+                "answer": None,
+                "error": result.error,
+                "replaced_by": result.replaced_by,
+                "usage": None if usage is None else usage.total_tokens,
+            }
+        )
+
+    def _answered(self, sender: str, number: int, answer: str | None) -> None:
+        """A passing turn's answer: on that turn and as the agent's latest answer."""
+        agent = self._agent(sender)
+        agent["answer"] = answer
+        for turn in agent.get("turns", ()):
+            if turn["round"] == number:
+                turn["answer"] = answer
 
     def _agent(self, instance: str) -> dict[str, Any]:
         return self.agents.setdefault(instance, {})

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def coordination_of(graph: TaskGraph, templates: TemplateEngine) -> CoordinationFold | None:
     """A fold for a run whose paradigm uses a board, rounds or a vote (else ``None``:
     runs without them pay nothing per event)."""
-    if graph.board is None and graph.settings is None and graph.selection is None:
+    staged = any(stage.selection is not None for stage in graph.stages)
+    if graph.board is None and graph.settings is None and graph.selection is None and not staged:
         return None
     return CoordinationFold(None)
 

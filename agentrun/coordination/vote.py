@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agentrun.coordination.spec import Select
     from agentrun.loading.spec import Paradigm
 
 _NUMBER_JUNK = re.compile(r"[\s$,%]")
@@ -83,19 +84,21 @@ class Verdict:
         }
 
 
-def compile_selection(spec: Paradigm) -> Selection | None:
-    """The selection of a paradigm with ``answer`` or ``select`` (``None`` otherwise)."""
+def compile_selection(spec: Paradigm, select: Select | None = None) -> Selection | None:
+    """The selection of a paradigm with ``answer`` or ``select`` (``None`` otherwise);
+    ``select`` given: a pipeline stage's, read with the paradigm's ``answer``."""
     from agentrun.coordination.spec import NormalizePython, SelectAgent, vote_of
 
-    if spec.answer is None and spec.select is None:
+    select = spec.select if select is None else select
+    if spec.answer is None and select is None:
         return None
     regex = re.compile(spec.answer.regex) if spec.answer and spec.answer.regex else None
     steps = tuple(
         f"python:{n.python}" if isinstance(n, NormalizePython) else n
         for n in (spec.answer.normalize if spec.answer else ())
     )
-    vote = vote_of(spec.select)
-    agent = spec.select.agent if isinstance(spec.select, SelectAgent) else None
+    vote = vote_of(select)
+    agent = select.agent if isinstance(select, SelectAgent) else None
     return Selection(
         regex, steps, vote.quorum if vote else None, vote.tie if vote else "first", agent
     )

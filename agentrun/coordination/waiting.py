@@ -34,12 +34,20 @@ class WaitEnd(NamedTuple):
 class Waiter:
     """One waiting agent instance."""
 
-    __slots__ = ("future", "instance", "rule")
+    __slots__ = ("future", "instance", "notify", "rule")
 
-    def __init__(self, instance: InstanceId, rule: WaitRule, future: asyncio.Future[Any]) -> None:
+    def __init__(
+        self,
+        instance: InstanceId,
+        rule: WaitRule,
+        future: asyncio.Future[Any],
+        notify: Callable[[str], None],
+    ) -> None:
         self.instance = instance
         self.rule = rule
         self.future = future
+        self.notify = notify
+        """Tell the run what the agent now waits on (the values it reads changed)."""
 
 
 class Reader:
@@ -75,7 +83,11 @@ class Waits:
         if self._frozen(rule):
             return WaitEnd(AgentStatus.SKIPPED, self._hopeless(rule))
         ctx.emit(AgentWaiting, instance=instance, on="wait_for", detail=self.describe(rule))
-        waiter = Waiter(instance, rule, self._loop.create_future())
+
+        def notify(detail: str) -> None:
+            ctx.emit(AgentWaiting, instance=instance, on="wait_for", detail=detail)
+
+        waiter = Waiter(instance, rule, self._loop.create_future(), notify)
         self._index(waiter)
         limit_at = ctx.now() + rule.timeout if rule.timeout is not None else None
         at = limit_at
@@ -150,6 +162,8 @@ class Waits:
                 self._end(waiter, None)
             elif self._frozen(waiter.rule):
                 self._end(waiter, WaitEnd(AgentStatus.SKIPPED, self._hopeless(waiter.rule)))
+            else:
+                waiter.notify(self.describe(waiter.rule))  # the live view shows the values now
 
     def _index(self, waiter: Waiter) -> None:
         reads = waiter.rule.reads

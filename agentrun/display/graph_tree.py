@@ -19,11 +19,16 @@ from agentrun.graph.describe import budget_text, imperative_text, title_text
 def graph_tree(graph: TaskGraph) -> Tree:
     """The graph as a Rich tree: the pattern's groups, then agents with their rails."""
     tree = Tree(Text(title_text(graph), style="bold"), guide_style="grey50")
-    for group in graph.strategy.layout(graph).groups:
+    layout = graph.strategy.layout(graph)
+    for group in layout.groups:
         detail = f" ({group.detail})" if group.detail else ""
         branch = tree.add(Text.assemble((group.title, "bold"), detail))
         for name in group.agents:
             _agent_branch(branch, graph, name, set())
+    if layout.notes:
+        notes = tree.add(Text("dataflow and budgets", style="bold"))
+        for note in layout.notes:
+            notes.add(Text(note))
     if graph.fallback:
         rescue = tree.add(Text("if the pattern fails, try in order", style="bold"))
         for name in graph.fallback:

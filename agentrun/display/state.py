@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from agentrun.coordination.events import AgentWaiting, RoundFinished, RoundStarted
 from agentrun.events.fold import AgentState, RunFold
 from agentrun.events.records import (
     AttemptStarted,
@@ -56,6 +57,8 @@ class AgentRow(AgentState):
     """Run time at which the current attempt's call started (after any queueing)."""
     retry_at: float | None = None
     """Run time at which the next attempt starts, while backing off."""
+    waiting: str | None = None
+    """What its ``wait_for`` reads now, while it waits to start."""
 
 
 class RunState(RunFold[AgentRow]):
@@ -73,6 +76,13 @@ class RunState(RunFold[AgentRow]):
         self._handlers[Streamed] = self._streamed
         self._handlers[Queued] = self._queue
         self._handlers[SlotTaken] = self._queue
+        self._handlers[AgentWaiting] = self._agent_waiting
+        self._handlers[RoundStarted] = self._round_started
+        self._handlers[RoundFinished] = self._round_finished
+        self.exchange: str | None = None
+        """``round 2/3, agreement 2/3`` once an exchange has started."""
+        self._round = (0, 0)
+        self._agreement = ""
 
     # ------------------------------------------------------------------ queries
 
@@ -113,9 +123,30 @@ class RunState(RunFold[AgentRow]):
             row.group = stage
         return row
 
+    def _agent_waiting(self, event: AgentWaiting) -> AgentRow | None:
+        row = super()._agent_waiting(event)
+        if row is not None and not row.status.is_final:
+            row.waiting = event.detail
+        return row
+
+    def _round_started(self, event: RoundStarted) -> None:
+        self._round = (event.round, event.rounds)
+        self._show_round()
+
+    def _round_finished(self, event: RoundFinished) -> None:
+        # agreement is the share of the round's participants holding the modal answer
+        count = len(event.answers)
+        self._agreement = f", agreement {round(event.agreement * count)}/{count}"
+        self._show_round()
+
+    def _show_round(self) -> None:
+        number, rounds = self._round
+        self.exchange = f"round {number}/{rounds}{self._agreement}"
+
     def _attempt_started(self, event: AttemptStarted) -> AgentRow | None:
         row = super()._attempt_started(event)
         if row is not None:
+            row.waiting = None
             row.checks.clear()
             row.streamed = None
             row.running_since, row.retry_at, row.queued = event.t, None, None
@@ -154,7 +185,7 @@ class RunState(RunFold[AgentRow]):
 
     def _finish(self, entry: AgentRow, result: AgentResult) -> None:
         super()._finish(entry, result)
-        entry.queued = entry.retry_at = None
+        entry.queued = entry.retry_at = entry.waiting = None
         if result.status in PROBLEM_STATUSES and not entry.succeeded:
             self.problems.append(entry)
         if result.attempts:

@@ -96,6 +96,8 @@ def header(state: RunState, options: ViewOptions) -> RenderableType:
         parts.append(Text(f"{state.tokens:,} tokens{cost}"))
     if state.winner:
         parts.append(Text(f"{WINNER}: {options.clean(state.winner)}", style="bold"))
+    if state.exchange:
+        parts.append(Text(state.exchange, style="bold"))
     return Group(grid, Text("  ").join(parts))
 
 
@@ -238,6 +240,8 @@ def note_text(row: AgentRow, clean: Callable[[str], str], now: float | None = No
         return Text(f"→ replaced by {clean(row.replaced_by)}")
     if row.queued is not None and not row.status.is_final:
         return Text(f"waiting for {clean(waiting_for(row.queued))}", style=STYLES[row.status])
+    if row.waiting is not None and row.status is AgentStatus.WAITING:
+        return Text(f"waiting: {clean(row.waiting)}", style=STYLES[row.status])
     if row.fallback and not row.status.is_final:
         attempt = f" (attempt {row.fallback_attempt})" if row.fallback_attempt else ""
         return Text(f"→ fallback {clean(row.fallback)}{attempt}")

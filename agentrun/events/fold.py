@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from agentrun.coordination.events import AgentWaiting
 from agentrun.events.records import (
     AgentFinished,
     AgentStarted,
@@ -32,7 +33,7 @@ from agentrun.events.records import (
     WinnerChosen,
 )
 from agentrun.identity import Role, identity_of
-from agentrun.results import AgentResult, AgentStatus, RunResult, Usage
+from agentrun.results import AgentResult, AgentStatus, RunResult, Usage, merge_turns
 
 TOP_LEVEL_ROLES = frozenset(role for role in Role if role.top_level)
 
@@ -66,6 +67,8 @@ class AgentState:
     """The final result, once the agent has finished."""
     reached: bool = False
     """The run reached it: it started, or finished without starting (skipped)."""
+    earlier: AgentResult | None = None
+    """Its earlier turns, merged, while a later turn of an exchange runs."""
 
     def elapsed(self, now: float) -> float | None:
         """Seconds the agent has taken so far (its duration once finished)."""
@@ -132,6 +135,7 @@ class RunFold(Generic[E]):
             FallbackStarted: self._fallback_started,
             AgentFinished: self._agent_finished,
             WinnerChosen: self._winner_chosen,
+            AgentWaiting: self._agent_waiting,
             RunFinished: self._run_finished,
         }
 
@@ -170,6 +174,8 @@ class RunFold(Generic[E]):
                 result = AgentResult(
                     who.agent, who, who.stage, final, error="cancelled", role=who.role
                 )
+                if entry.earlier is not None:
+                    result = merge_turns(entry.earlier, result)
             results.append(result)
         started = {identity_of(entry.instance).planned for entry in self._reached}
         for planned in self.planned:
@@ -229,6 +235,8 @@ class RunFold(Generic[E]):
                 event.instance, event.stage, event.role
             )
             entry.instance = event.instance  # the engine's identity, over a planned label
+            if entry.result is not None:
+                self._next_turn(entry)
             entry.started_at = event.t
             if not entry.reached:
                 entry.reached = True
@@ -245,6 +253,14 @@ class RunFold(Generic[E]):
                 owner.fallback = event.agent
                 owner.fallback_attempt = 0
 
+    def _agent_waiting(self, event: AgentWaiting) -> E | None:
+        """Held back by ``wait_for``: ``waiting``, not running, until its first attempt."""
+        entry = self.agents.get(event.instance)
+        if entry is not None and not entry.status.is_final:
+            self._set_status(entry, AgentStatus.WAITING)
+            self.running.pop(entry.instance, None)
+        return entry
+
     def _attempt_started(self, event: AttemptStarted) -> E | None:
         entry = self.agents.get(event.instance)
         if entry is not None:
@@ -254,6 +270,8 @@ class RunFold(Generic[E]):
             if entry is None:
                 return None  # a judge's attempt: it has no entry of its own
             entry.fallback_attempt = event.attempt
+        if entry.status is AgentStatus.WAITING:
+            self.running[entry.instance] = entry
         if entry.status is not _RUNNING:
             self._set_status(entry, _RUNNING)
         return entry
@@ -339,6 +357,13 @@ class RunFold(Generic[E]):
             self.stage_total[stage] += 1
         return entry
 
+    def _next_turn(self, entry: E) -> None:
+        """An exchange participant starts another turn: it runs again until that ends."""
+        entry.earlier, entry.result, entry.duration = entry.result, None, None
+        self.done -= 1
+        if entry.stage is not None:
+            self.stage_done[entry.stage] -= 1
+
     def _set_status(self, entry: E, status: AgentStatus) -> None:
         counts = self.counts
         counts[entry.status] -= 1
@@ -347,6 +372,9 @@ class RunFold(Generic[E]):
 
     def _finish(self, entry: E, result: AgentResult) -> None:
         """Record an agent's final result (a subclass may note more)."""
+        usage = result.usage
+        if entry.earlier is not None:
+            result, entry.earlier = merge_turns(entry.earlier, result), None
         entry.result = result
         counts = self.counts
         counts[entry.status] -= 1
@@ -359,7 +387,8 @@ class RunFold(Generic[E]):
             entry.attempt = len(result.attempts)
         if result.usage is not None:
             entry.tokens = result.usage.total_tokens
-            self._add_usage(result.usage)
+        if usage is not None:
+            self._add_usage(usage)  # only this turn's: earlier turns were counted
         self.running.pop(entry.instance, None)
         self.done += 1
         if entry.stage is not None:

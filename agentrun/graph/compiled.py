@@ -63,6 +63,8 @@ class StageNode:
     require: Require
     timeout: float | None
     for_each: bool
+    selection: Selection | None = None
+    """The stage's ``select`` (with the paradigm's ``answer``), if it has one."""
 
 
 @dataclass(frozen=True, slots=True)

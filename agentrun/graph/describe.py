@@ -20,10 +20,14 @@ GRAPH_FORMATS = ("text", "tree", "mermaid")
 def describe_graph(graph: TaskGraph) -> str:
     """Stages, agents, fallbacks, judges, imperatives and each agent's worst-case time."""
     lines = [title_text(graph)]
-    for group in graph.strategy.layout(graph).groups:
+    layout = graph.strategy.layout(graph)
+    for group in layout.groups:
         lines.append(group_heading(group))
         for name in group.agents:
             lines += _agent_lines(graph, name, "  ")
+    if layout.notes:
+        lines.append("dataflow and budgets:")
+        lines += [f"  {note}" for note in layout.notes]
     if graph.fallback:
         lines.append("if the pattern fails, try in order:")
         for name in graph.fallback:

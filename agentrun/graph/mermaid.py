@@ -76,9 +76,10 @@ def graph_mermaid(graph: TaskGraph) -> str:
     chart = _Mermaid(graph)
     chart.lines += ["flowchart TD", f"  %% {_comment(title_text(graph))}"]
     chart.lines.append('  input(["input"])')
+    layout = graph.strategy.layout(graph)
     groups = [
         (chart.node_id(group.kind, group.key), f"{group.title} · {group.rule}", group.agents)
-        for group in graph.strategy.layout(graph).groups
+        for group in layout.groups
     ]
     members: list[tuple[str, str]] = []
     for group_id, label, agents in groups:
@@ -117,11 +118,19 @@ def graph_mermaid(graph: TaskGraph) -> str:
         node_id = chart.node_id("helper", name)
         chart.agent_node(node_id, name, "  ")
         chart.rails(node_id, name)
+    _notes(chart, layout.notes)
     chart.lines += [
         "  classDef helper stroke-dasharray: 4 3",
         *(f"  class {chart.node_id('helper', name)} helper" for name in sorted(drawn)),
     ]
     return "\n".join(chart.lines)
+
+
+def _notes(chart: _Mermaid, notes: tuple[str, ...]) -> None:
+    """The dataflow and budget lines as one note beside the chart."""
+    if notes:
+        text = "<br/>".join(_label(note) for note in ("dataflow and budgets", *notes))
+        chart.lines.append(f'  notes["{text}"]')
 
 
 def _label(text: str) -> str:

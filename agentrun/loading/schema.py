@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from agentrun.loading.model_base import OpenModel, or_default
+from agentrun.loading.pattern_keys import keys_model_of
 from agentrun.loading.spec import AgentSpec, ImperativeSpec, MockStandIn, Paradigm, ProviderEntry
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ def paradigm_schema(registry: Registry | None = None) -> dict[str, Any]:
     checks = registry.checks_model()
     models: list[type[BaseModel]] = [Paradigm, AgentSpec, ProviderEntry, MockStandIn]
     models += [ImperativeSpec, *owners, checks]
+    owned = {
+        pattern: model
+        for pattern, obj in registry.patterns.items()
+        if (model := keys_model_of(obj)) is not None
+    }
+    models += list(dict.fromkeys(owned.values()))
     refs, top = models_json_schema([(m, "validation") for m in models], by_alias=True)
     defs: dict[str, Any] = top["$defs"]
 
@@ -50,7 +57,23 @@ def paradigm_schema(registry: Registry | None = None) -> dict[str, Any]:
     document = {"$schema": _DIALECT, **document, "$defs": defs}
     # `x-` keys are the home of YAML anchors; the loader ignores them.
     document["patternProperties"] = {"^x-": {}}
+    for pattern, model in owned.items():
+        _own_keys(document, pattern, defs.pop(name(model)))
     return document
+
+
+def _own_keys(document: dict[str, Any], pattern: str, keys: dict[str, Any]) -> None:
+    """A pattern's own keys (``rounds`` of ``exchange``): allowed at the top level, its
+    required ones required, and only with ``pattern`` set to it."""
+    properties = document["properties"]
+    for key, schema in keys.get("properties", {}).items():
+        properties.setdefault(
+            key, {**schema, "description": f"(pattern: {pattern}) " + schema.get("description", "")}
+        )
+    only = {"properties": {"pattern": {"const": pattern}}, "required": ["pattern"]}
+    rule: dict[str, Any] = {"if": only, "then": {"required": keys.get("required", [])}}
+    rule["else"] = {"not": {"anyOf": [{"required": [key]} for key in keys.get("properties", {})]}}
+    document.setdefault("allOf", []).append(rule)
 
 
 def _close(schema: dict[str, Any], model: type[OpenModel], registry: Registry, of: Any) -> None:

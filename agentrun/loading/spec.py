@@ -278,6 +278,8 @@ class Stage(StrictModel):
     """Time limit of the whole stage."""
     for_each: bool = False
     """Run the stage once per output of the previous stage (``item`` in templates)."""
+    select: Select | None = None
+    """Pick the stage's result (``vote`` or ``{agent: NAME}``): the next stage's ``previous``."""
     description: str | None = None
     """Free text."""
 

@@ -78,6 +78,8 @@ class Layout:
     rails: tuple[str, ...]
     """Phrases after the pattern's name and deadline in the title (``require all``)."""
     groups: tuple[LayoutGroup, ...]
+    notes: tuple[str, ...] = ()
+    """Lines drawn after the groups: the state dataflow, budgets (``round ≤ 1m30s``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.events.records import WinnerChosen
@@ -34,6 +35,9 @@ class Competitive(Independent):
         """As independent, and a ``winner:`` section is allowed."""
         check_no_stages(self.name, paradigm, findings)
         check_run_list(paradigm, findings)
+        if paradigm.select is not None:
+            message = "select: a competitive pattern's result is its winner; remove select"
+            findings.error(("select",), message, at_key=True)
 
     def compile(self, paradigm: Paradigm, agents: Mapping[str, AgentNode]) -> PatternShape:
         """The racers, each also holding the checks of ``winner.imperatives``."""
@@ -50,7 +54,8 @@ class Competitive(Independent):
 
     def layout(self, graph: TaskGraph) -> Layout:
         """One group, ``racers (all at once)``; ``require`` plays no part in a race."""
-        return Layout(rails=(), groups=(self._group(graph, "first valid output wins"),))
+        group = self._group(graph, "first valid output wins")
+        return Layout(rails=(), groups=(group,), notes=dataflow_lines(graph.board))
 
     async def run(self, ctx: RunContext, outer: Limit | None) -> PatternOutcome:
         """Race the agents in ``run``; the pattern passes when one of them wins."""

@@ -18,6 +18,7 @@ from agentrun.coordination.events import (
     RoundFinished,
     RoundStarted,
 )
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.coordination.rounds import (
     DEFAULT_REPLY,
     ExchangeKeys,
@@ -26,6 +27,7 @@ from agentrun.coordination.rounds import (
     conditions,
     hearing,
 )
+from agentrun.durations import format_duration
 from agentrun.engine.context import Limit, RunContext
 from agentrun.graph.compiled import AgentNode, TaskGraph
 from agentrun.identity import InstanceId
@@ -44,7 +46,9 @@ from agentrun.patterns.exchange_rules import check_exchange, helpers_of
 from agentrun.patterns.exchange_stop import answers_of, stop_checks
 from agentrun.patterns.exchange_turns import Conversation, play_round
 from agentrun.patterns.selection import select_result
-from agentrun.results import AgentResult, RunResult
+from agentrun.results import AgentResult, AgentStatus, RunResult
+
+_TIMEOUT = AgentStatus.TIMEOUT
 
 EXCHANGE_NAMES = frozenset({"round", "rounds", "inbox", "mine", "transcript", "rubric"})
 
@@ -125,7 +129,28 @@ class Exchange:
             rails.append(f"select {how}")
         title = f"participants ({s.rounds} rounds × {s.turns} turns)"
         group = LayoutGroup("round", "participants", title, None, rails[0], s.participants)
-        return Layout(rails=tuple(rails), groups=(group,))
+        notes = (*self._budgets(graph), *dataflow_lines(graph.board))
+        return Layout(rails=tuple(rails), groups=(group,), notes=notes)
+
+    def _budgets(self, graph: TaskGraph) -> tuple[str, ...]:
+        """The budget line: a round's worst case times the rounds, the judge per round,
+        the selector, and the whole (``agentrun graph``'s worst case before the deadline)."""
+        s: ExchangeSettings = graph.settings
+        budgets = [graph.worst_case(name) for name in s.participants]
+        turn = sum(budgets) if s.turns == "sequential" else max(budgets)
+        capped = s.round_timeout is not None and s.round_timeout < turn
+        round_ = min(turn, s.round_timeout) if s.round_timeout is not None else turn
+        parts = [f"round ≤ {format_duration(round_)} × {s.rounds} rounds"]
+        if capped:
+            parts[0] += " (round_timeout)"
+        judge = sum(graph.worst_case(c.agent) for c in s.until if c.agent)
+        if judge:
+            parts.append(f"judge ≤ {format_duration(judge)} per round")
+        selector = graph.selection.agent if graph.selection else None
+        if selector:
+            parts.append(f"selector ≤ {format_duration(graph.worst_case(selector))}")
+        parts.append(f"in all ≤ {format_duration(self.worst_case(graph))}")
+        return ("budget: " + ", ".join(parts),)
 
     def report_suites(self, result: RunResult) -> list[ReportSuite]:
         """One suite for the participants, one for the pattern-level fallbacks."""
@@ -139,15 +164,18 @@ class Exchange:
         talk = Conversation()
         active = list(s.participants)
         last: dict[str, AgentResult | None] = {}
-        reason, started_final = "max_rounds", list(active)
+        reason = "max_rounds"
+        full: dict[str, AgentResult | None] = {}  # the last round the deadline did not cut
         for number in range(1, s.rounds + 1):
-            ctx.emit(RoundStarted, round=number, agents=tuple(active))
-            started_final = list(active)
+            ctx.emit(RoundStarted, round=number, agents=tuple(active), rounds=s.rounds)
             results = await play_round(ctx, s, talk, base, active, number, outer)
             last.update(results)
             stopped = await self._after_round(ctx, s, talk, base, results, number, len(active))
             active = [n for n in active if (r := results.get(n)) is not None and r.succeeded]
-            if outer is not None and ctx.now() >= outer.at:
+            cut = outer is not None and ctx.now() >= outer.at
+            if not cut or all(r is not None and r.status is not _TIMEOUT for r in results.values()):
+                full = dict(results)
+            if cut:
                 stopped = "deadline"
             elif not active:
                 stopped = "no_participants"
@@ -155,7 +183,8 @@ class Exchange:
                 reason = stopped
                 break
         ctx.emit(ExchangeStopped, round=number, reason=reason)
-        return await self._outcome(ctx, base, talk, last, started_final, reason, outer)
+        voters = full if reason == "deadline" else results
+        return await self._outcome(ctx, base, talk, last, voters, reason, outer)
 
     async def _after_round(
         self,
@@ -206,7 +235,7 @@ class Exchange:
         base: dict[str, Any],
         talk: Conversation,
         last: Mapping[str, AgentResult | None],
-        voters: list[str],
+        voters: Mapping[str, AgentResult | None],
         reason: str,
         outer: Limit | None,
     ) -> PatternOutcome:
@@ -216,7 +245,9 @@ class Exchange:
         outputs = tuple(m.content for m in talk.transcript if m.round == _last_round(talk))
         base["previous"] = list(outputs)
         base["transcript"] = [m.as_context() for m in talk.transcript]
-        picked = await select_result(ctx, base, [(v, last.get(v)) for v in voters], outer)
+        picked = await select_result(
+            ctx, base, list(voters.items()), outer, partial=reason == "deadline"
+        )
         if picked is not None and picked.output is not None:
             outputs = (picked.output,)
         failures = []

@@ -78,15 +78,20 @@ async def play_round(
     outer: Limit | None,
 ) -> dict[str, AgentResult | None]:
     """Every active participant's turn of round ``number``: its result, or ``None``
-    when ``round_timeout`` cut it off (or it never got to speak)."""
+    when it never got to speak (a sequential round that ran out of time)."""
     previous = [m for m in talk.transcript if m.round == number - 1]
     results: dict[str, AgentResult | None] = dict.fromkeys(active)
-    ends_at = ctx.now() + settings.round_timeout if settings.round_timeout else None
+    # round_timeout bounds every turn like a stage timeout: a turn it cuts off ends
+    # as `timeout` (not cancelled) and the round goes on with what arrived.
+    limit = outer
+    if settings.round_timeout is not None:
+        ends = Limit(ctx.now() + settings.round_timeout, "round_timeout", settings.round_timeout)
+        limit = Limit.tightest(ends, outer)
 
     async def turn(name: str) -> None:
         inbox = inbox_for(settings, talk, name, previous)
         context = turn_context(base, settings, talk, name, number, inbox)
-        result = await run_agent(ctx, InstanceId.of(name), context, outer)
+        result = await run_agent(ctx, InstanceId.of(name), context, limit)
         results[name] = result
         if settings.turns == "sequential" and result.succeeded:
             # The next speaker of this round hears this one at once.
@@ -94,20 +99,14 @@ async def play_round(
         _remember(ctx, talk, name, context, result)
 
     if settings.turns == "sequential":
-        try:
-            async with asyncio.timeout_at(ends_at):
-                for name in active:
-                    await turn(name)
-        except TimeoutError:
-            pass  # the round goes on with the turns that finished
+        for name in active:
+            if limit is not None and ctx.now() >= limit.at:
+                break  # the round is over: the rest do not get to speak
+            await turn(name)
         return results
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(turn(name)) for name in active]
-        _, late = await asyncio.wait(
-            tasks, timeout=None if ends_at is None else max(0.0, ends_at - ctx.now())
-        )
-        for task in late:
-            task.cancel()
+        for name in active:
+            group.create_task(turn(name))
     return results
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from agentrun.coordination.flow import dataflow_lines
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.graph.compiled import AgentNode, TaskGraph
@@ -68,7 +69,8 @@ class Independent:
     def layout(self, graph: TaskGraph) -> Layout:
         """One group, ``agents (all at once)``, under the title's ``require``."""
         rule = f"require {graph.require}"
-        return Layout(rails=(rule,), groups=(self._group(graph, rule),))
+        group = self._group(graph, rule)
+        return Layout(rails=(rule,), groups=(group,), notes=dataflow_lines(graph.board))
 
     def _group(self, graph: TaskGraph, rule: str) -> LayoutGroup:
         title = f"{self.group} (all at once)"

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from agentrun.coordination.flow import dataflow_lines
+from agentrun.coordination.vote import compile_selection
 from agentrun.durations import format_duration
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
@@ -27,6 +29,7 @@ from agentrun.patterns.base import (
 )
 from agentrun.patterns.common import base_context, describe_require, require_met
 from agentrun.patterns.pipeline_rules import check_pipeline, item_agents, suite_per_stage
+from agentrun.patterns.pipeline_select import pick_stage_result, record_stage
 from agentrun.results import AgentResult, AgentStatus, RunResult, StageResult
 
 
@@ -56,6 +59,7 @@ class Pipeline:
                 require=stage.require,
                 timeout=stage.timeout,
                 for_each=stage.for_each,
+                selection=compile_selection(paradigm, stage.select) if stage.select else None,
             )
             for name, stage in zip(stage_names(paradigm), paradigm.stages or (), strict=True)
         )
@@ -81,7 +85,7 @@ class Pipeline:
             rules = stage_text(stage)
             title = f"stage {stage.name}"
             groups.append(LayoutGroup("stage", stage.name, title, rules, rules, stage.agents))
-        return Layout(rails=(), groups=tuple(groups))
+        return Layout(rails=(), groups=tuple(groups), notes=dataflow_lines(graph.board))
 
     def report_suites(self, result: RunResult) -> list[ReportSuite]:
         """A suite per stage."""
@@ -94,13 +98,14 @@ class Pipeline:
         labels = planned_instances(graph.stages)
         stage_results: list[StageResult] = []
         failure: str | None = None
+        violation: str | None = None
         for stage in graph.stages:
             if failure is None and outer is not None and ctx.now() >= outer.at:
                 failure = f"{outer.label} exceeded before stage {stage.name!r}"
             if failure is not None:
                 stage_results.append(_skip(ctx, stage, labels))
                 continue
-            result, reason = await _run_stage(ctx, stage, context, labels, outer)
+            result, reason, violation = await _run_stage(ctx, stage, context, labels, outer)
             stage_results.append(result)
             failure = reason
         last = stage_results[-1]
@@ -111,6 +116,7 @@ class Pipeline:
             reason=failure,
             stages=tuple(stage_results),
             context=context,
+            violation=violation,
         )
 
 
@@ -141,8 +147,8 @@ async def _run_stage(
     context: dict[str, Any],
     labels: dict[tuple[str, str], InstanceId],
     outer: Limit | None,
-) -> tuple[StageResult, str | None]:
-    """Run one stage; return its result and, if it failed, why."""
+) -> tuple[StageResult, str | None, str | None]:
+    """Run one stage; return its result, if it failed why, and a missed vote's violation."""
     began = ctx.now()
     limit = outer
     if stage.timeout is not None:
@@ -162,7 +168,7 @@ async def _run_stage(
             except TemplateError as exc:
                 ctx.emit(StageFinished, stage=stage.name, status=AgentStatus.FAILED, duration_s=0.0)
                 failed = StageResult(stage.name, AgentStatus.FAILED)
-                return failed, f"stage {stage.name!r} input: {exc}"
+                return failed, f"stage {stage.name!r} input: {exc}", None
         for name in stage.agents:
             planned = labels[(stage.name, name)]
             if stage.for_each:
@@ -176,25 +182,27 @@ async def _run_stage(
             for instance, stage_context in plan
         ]
     results = [task.result() for task in tasks]
+    picked = await pick_stage_result(ctx, stage, context, results, limit)
     kept = [r for r in results if r.succeeded and r.output is not None]
     outputs = tuple(r.output or "" for r in kept)
     passed = sum(1 for r in results if r.succeeded)
-    ok = bool(results) and require_met(stage.require, passed, len(results))
+    met = bool(results) and require_met(stage.require, passed, len(results))
+    ok = met and (picked is None or picked.failure is None)
     status = AgentStatus.PASSED if ok else _failed_status(limit, ctx)
     duration = ctx.now() - began
     ctx.emit(StageFinished, stage=stage.name, status=status, duration_s=duration)
-    context["previous"] = list(outputs)
-    context["stages"] = {**context["stages"], stage.name: {"outputs": list(outputs)}}
-    if not stage.for_each:
-        context["agents"] = {**context["agents"], **{r.name: {"output": r.output} for r in results}}
+    record_stage(context, stage, results, outputs, picked)
     sources = tuple(r.instance for r in kept)
     result = StageResult(stage.name, status, tuple(i for i, _ in plan), outputs, duration, sources)
     if ok:
-        return result, None
+        return result, None, None
     if not results:
-        return result, f"stage {stage.name!r} had no items: the previous stage produced no output"
+        why = "had no items: the previous stage produced no output"
+        return result, f"stage {stage.name!r} {why}", None
+    if met and picked is not None and picked.failure is not None:
+        return result, f"stage {stage.name!r} failed: {picked.failure}", picked.violation
     why = describe_require(stage.require, passed, len(results))
-    return result, f"stage {stage.name!r} failed: {why}"
+    return result, f"stage {stage.name!r} failed: {why}", None
 
 
 def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:

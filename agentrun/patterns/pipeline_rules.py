@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from agentrun.coordination.spec import SelectAgent
 from agentrun.identity import Role
 from agentrun.loading.positions import Loc
-from agentrun.loading.semantics import Findings, reachable, stage_names
-from agentrun.loading.spec import Paradigm
+from agentrun.loading.semantics import Findings, hint, reachable, stage_names
+from agentrun.loading.spec import Paradigm, Stage
 from agentrun.patterns.base import ReportSuite
 from agentrun.patterns.common import check_no_winner
 from agentrun.results import AgentResult, RunResult
@@ -24,6 +25,9 @@ def check_pipeline(paradigm: Paradigm, findings: Findings) -> None:
     if "require" in p.model_fields_set:
         message = "require: a pipeline has no top-level require; set require on a stage"
         findings.error(("require",), message, at_key=True)
+    if p.select is not None:
+        message = "select: a pipeline selects per stage; set select on a stage"
+        findings.error(("select",), message, at_key=True)
     _check_stages(p, findings)
     check_no_winner("pipeline", p, findings)
 
@@ -43,9 +47,21 @@ def _check_stages(paradigm: Paradigm, findings: Findings) -> None:
             message = "for_each: the first stage has no previous stage to take items from"
             findings.error((*loc, "for_each"), message, at_key=True)
         findings.duplicates((*loc, "agents"), stage.agents, "in this stage")
+        _check_selector(paradigm, stage, (*loc, "select", "agent"), findings)
         if not stage.for_each:  # for_each multiplies the runs: any count may be right
             count = len(set(stage.agents))
             findings.require_fits((*loc, "require"), stage.require, count, "of this stage")
+
+
+def _check_selector(paradigm: Paradigm, stage: Stage, loc: Loc, findings: Findings) -> None:
+    """A stage's aggregator exists and is not one of the stage's own agents."""
+    if not isinstance(stage.select, SelectAgent):
+        return
+    agent = stage.select.agent
+    if agent not in paradigm.agents:
+        findings.error(loc, f"select: no agent named {agent!r}" + hint(agent, paradigm.agents))
+    elif agent in stage.agents:
+        findings.error(loc, f"select: the selector {agent!r} is also an agent of this stage")
 
 
 def item_agents(paradigm: Paradigm) -> frozenset[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from agentrun.callables import import_callable
 from agentrun.coordination.events import VoteDecided
-from agentrun.coordination.vote import Ballot, count_votes, extract_answer
+from agentrun.coordination.vote import Ballot, Selection, count_votes, extract_answer
 from agentrun.engine.context import Limit, RunContext
 from agentrun.engine.runner import run_agent
 from agentrun.identity import InstanceId
@@ -29,12 +29,16 @@ class Picked:
     violation: str | None = None
     source: InstanceId | None = None
     """The instance whose output was picked (the aggregator); ``None`` for a vote."""
+    answer: str | None = None
+    """The answer of the picked output."""
 
 
-def answer_of(ctx: RunContext, output: str | None) -> str | None:
+def answer_of(
+    ctx: RunContext, output: str | None, selection: Selection | None = None
+) -> str | None:
     """The answer in an output under the paradigm's ``answer:`` (the stripped output
     without one)."""
-    return extract_answer(ctx.graph.selection, output, import_callable)
+    return extract_answer(selection or ctx.graph.selection, output, import_callable)
 
 
 async def select_result(
@@ -42,20 +46,26 @@ async def select_result(
     context: Mapping[str, Any],
     voters: Sequence[tuple[str, AgentResult | None]],
     outer: Limit | None,
+    partial: bool = False,
+    selection: Selection | None = None,
 ) -> Picked | None:
-    """Run the paradigm's ``select`` over ``voters`` (in ``run`` order); ``None`` without one."""
-    selection = ctx.graph.selection
+    """Run the paradigm's ``select`` (or ``selection``, a stage's) over ``voters`` (in
+    ``run`` order); ``None`` without one. ``partial``: the voters are those of the last
+    full round before a deadline."""
+    selection = selection or ctx.graph.selection
     if selection is None:
         return None
     if selection.agent is not None:
-        return await _aggregate(ctx, selection.agent, context, outer)
+        return await _aggregate(ctx, selection, context, outer, partial)
     if selection.quorum is None:
         return None
     ballots = [
         Ballot(
             name,
             result is not None and result.succeeded,
-            answer_of(ctx, result.output) if result is not None and result.succeeded else None,
+            answer_of(ctx, result.output, selection)
+            if result is not None and result.succeeded
+            else None,
             result.output if result is not None else None,
         )
         for name, result in voters
@@ -68,10 +78,11 @@ async def select_result(
         quorum=verdict.quorum,
         quorum_met=verdict.quorum_met,
         tie=verdict.tie,
-        result=verdict.as_result(),
+        result={**verdict.as_result(), "partial": partial},
+        answers={b.voter: b.answer for b in ballots},
     )
     if verdict.quorum_met:
-        return Picked(verdict.output)
+        return Picked(verdict.output, answer=verdict.answer)
     reason = verdict.reason()
     if not any(b.passed for b in ballots):
         return Picked(None, failure=reason)  # every voter failed: errors, not a disagreement
@@ -79,10 +90,15 @@ async def select_result(
 
 
 async def _aggregate(
-    ctx: RunContext, agent: str, context: Mapping[str, Any], outer: Limit | None
+    ctx: RunContext,
+    selection: Selection,
+    context: Mapping[str, Any],
+    outer: Limit | None,
+    partial: bool,
 ) -> Picked:
+    agent = selection.agent or ""
     result = await run_agent(ctx, InstanceId.of(agent), context, outer)
-    answer = answer_of(ctx, result.output) if result.succeeded else None
+    answer = answer_of(ctx, result.output, selection) if result.succeeded else None
     ctx.emit(
         VoteDecided,
         answer=answer,
@@ -95,9 +111,9 @@ async def _aggregate(
             "answer": answer,
             "output": result.output,
             "from": agent,
-            "partial": False,
+            "partial": partial,
         },
     )
     if result.succeeded:
-        return Picked(result.output, source=result.instance)
+        return Picked(result.output, source=result.instance, answer=answer)
     return Picked(None, failure=f"the selector {agent} did not pass: {result.error}")
