@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium_path, open_page
 
 from agentrun.outputs.html_report import embed_json, load_events, render_html
 from agentrun.outputs.html_timeline import build_rows, failures, span
-from tests.browser import chromium_path, open_page
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 PARADIGM = f"""\
