@@ -229,3 +229,29 @@ def test_ten_thousand_agents_open_quickly_with_few_rows_drawn(
     assert page.dom.count('class="row"') < 200  # only the rows in view are in the DOM
     assert float(timing["since-navigation"]) < 5000
     assert "Failures (6666)" in page.dom
+
+
+def test_queued_time_is_a_segment_of_its_own() -> None:
+    report = {
+        "agents": [{"instance": "a", "status": "passed", "attempt_log": [{"status": "passed"}]}]
+    }
+    events = [
+        {"event": "agent_started", "t": 0.0, "instance": "a"},
+        {"event": "attempt_started", "t": 0.1, "instance": "a", "attempt": 1},
+        {"event": "queued", "t": 0.1, "instance": "a", "attempt": 1},
+        {"event": "slot_taken", "t": 0.6, "instance": "a", "attempt": 1},
+        {"event": "agent_finished", "t": 0.9, "instance": "a"},
+    ]
+    _, [row] = build_rows(report, events)
+    assert sorted(row["x"]) == [
+        ["attempt", 0.1, 0.9, 1, "passed"],
+        ["queued", 0.1, 0.6, 1, "waiting"],
+    ]
+
+
+def test_several_paradigms_get_one_page_each(tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.yaml").write_text("pattern: independent\nagents:\n  a: {output: hi}\n")
+    done = agentrun(tmp_path, "run", "one.yaml", "two.yaml", "--display", "quiet", "--html", "out")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one.html", "two.html"]
