@@ -47,6 +47,8 @@ class RunOptions:
     """Where to write the JSONL event log; ``-`` for standard output."""
     junit: str | None = None
     """Where to write the JUnit XML (one testcase per agent); ``-`` for standard output."""
+    html: str | None = None
+    """Where to write the self-contained HTML report (a timeline of every attempt)."""
     display: str = "auto"
     max_concurrency: int | None = None
     deadline: float | None = None
@@ -202,7 +204,7 @@ async def run_graph(
     env = os.environ if env is None else env
     redact = Redactor(graph.secrets)
     outputs = RunOutputs(
-        OutputTargets(options.report, options.junit, options.events), source, stdout
+        OutputTargets(options.report, options.junit, options.events, options.html), source, stdout
     )
     bus = EventBus()
     with ExitStack() as stack:
@@ -224,6 +226,8 @@ async def run_graph(
         # error up front, not a lost report after minutes of work.
         if (event_log := outputs.open_event_log(redact)) is not None:
             bus.add(event_log)
+        if (timeline := outputs.record_timeline(redact, graph.deadline)) is not None:
+            bus.add(timeline)
         known = RunFold(AgentState)  # what a second signal's emergency report is made of
         bus.add(known)
         last_resort = partial_report_handler(graph, known, options.report, redact)

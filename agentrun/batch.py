@@ -5,8 +5,9 @@ paradigm fails: ``130`` interrupted (the remaining paradigms do not run), else `
 if any paradigm is invalid, else ``1`` if any violated an imperative, else ``3`` if
 any failed through errors or timeouts, else ``0``.
 
-With several paradigms ``--report`` and ``--events`` name folders, holding one
-``NAME.json`` / ``NAME.jsonl`` per paradigm (``NAME`` its file's stem, made unique);
+With several paradigms ``--report``, ``--events`` and ``--html`` name folders, holding
+one ``NAME.json`` / ``NAME.jsonl`` / ``NAME.html`` per paradigm (``NAME`` its file's
+stem, made unique);
 ``--junit`` is one file with each paradigm's testsuites. ``-`` reads one paradigm
 from standard input; its relative paths resolve from the current folder.
 """
@@ -171,6 +172,7 @@ def run_many(
             options,
             report=_in_folder(options.report, name, ".json"),
             events=_in_folder(options.events, name, ".jsonl"),
+            html=_in_folder(options.html, name, ".html"),
             junit=None,
         )
         try:

@@ -5,7 +5,7 @@ One module per command; no YAML, no asyncio and no network here.
 
 from __future__ import annotations
 
-from agentrun.cli import describe, run, starter, validate
+from agentrun.cli import describe, report, run, starter, validate
 from agentrun.cli.app import app
 from agentrun.cli.entry import main
 from agentrun.dataset.commands import cache_app, compare
@@ -20,6 +20,7 @@ for _command in (
     describe.graph,
     describe.schema,
     describe.plugins,
+    report.report,
     compare,
 ):
     app.command()(_command)

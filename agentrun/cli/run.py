@@ -80,6 +80,13 @@ _Junit = Annotated[
     typer.Option("--junit", metavar="FILE", help="Write JUnit XML here (one testcase per agent)."),
 ]
 
+_Html = Annotated[
+    str | None,
+    typer.Option(
+        "--html", metavar="PATH", help="Write a self-contained HTML report with a timeline."
+    ),
+]
+
 _ShowOutput = Annotated[
     bool, typer.Option("--show-output", "-v", help="Plain display: print each agent's output.")
 ]
@@ -124,6 +131,7 @@ def run(
     report: _Report = None,
     events: _Events = None,
     junit: _Junit = None,
+    html: _Html = None,
     display: _Display = "auto",
     show_output: _ShowOutput = False,
     max_concurrency: _MaxConcurrency = None,
@@ -159,6 +167,7 @@ def run(
         report=report,
         events=events,
         junit=junit,
+        html=html,
         display=display,
         max_concurrency=max_concurrency,
         deadline=parse_deadline(deadline),
@@ -189,6 +198,8 @@ def _dispatch(
         raise UsageError(f"--pass-rate must be between 0 and 1, got {dataset.pass_rate:g}")
     single = len(files) == 1 and not Path(files[0]).is_dir()
     if single and files[0] != batch.STDIN and (dataset.requested or declares_cases(Path(files[0]))):
+        if options.html is not None:
+            raise UsageError("--html takes a single run; a dataset's runs are in --results")
         return run_from_cli(Path(files[0]), options, dataset)
     if dataset.requested:
         raise UsageError("dataset flags (--cases, --repeat, ...) take one paradigm file")

@@ -4,7 +4,7 @@
   output, which then carries nothing else: the display moves to stderr), no output
   may be the paradigm file or share a path with another, and a file's folder must
   be writable (it is created if missing).
-* The report and the JUnit XML are written after the run, each *atomically*: to a
+* The report, the JUnit XML and the HTML page are written after the run, each *atomically*: to a
   temporary file in the same folder, flushed to disk, then renamed over the target,
   so the file on disk is always the previous one or a complete new one. Devices
   (``/dev/null``, ``/dev/full``) and FIFOs cannot be renamed over: they are written
@@ -31,6 +31,7 @@ from typing import TextIO
 
 from agentrun.errors import UsageError
 from agentrun.outputs.event_log import EventLog
+from agentrun.outputs.html_report import TimelineRecorder, render_run_html
 from agentrun.outputs.json_report import render_report
 from agentrun.outputs.junit import render_junit
 from agentrun.outputs.step_summary import STEP_SUMMARY_VARIABLE, append_step_summary
@@ -38,7 +39,7 @@ from agentrun.redact import Redactor
 from agentrun.results import RunResult
 
 STDOUT = "-"
-_FLAGS = {"report": "--report", "junit": "--junit", "events": "--events"}
+_FLAGS = {"report": "--report", "junit": "--junit", "events": "--events", "html": "--html"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,16 @@ class OutputTargets:
     report: str | None = None
     junit: str | None = None
     events: str | None = None
+    html: str | None = None
 
     def requested(self) -> dict[str, str]:
         """Kind → target, for the outputs asked for."""
-        pairs = (("report", self.report), ("junit", self.junit), ("events", self.events))
+        pairs = (
+            ("report", self.report),
+            ("junit", self.junit),
+            ("events", self.events),
+            ("html", self.html),
+        )
         return {kind: target for kind, target in pairs if target is not None}
 
     @property
@@ -77,6 +84,16 @@ class RunOutputs:
         check_targets(targets.requested(), paradigm)
         self._events: TextIO | None = None
         self.event_log: EventLog | None = None
+        self._timeline: TimelineRecorder | None = None
+        self._deadline: float | None = None
+
+    def record_timeline(self, redact: Redactor, deadline: float | None) -> TimelineRecorder | None:
+        """The sink keeping the events' times for ``--html``, or ``None`` if not asked for."""
+        if self.targets.html is None:
+            return None
+        self._deadline = deadline
+        self._timeline = TimelineRecorder(redact)
+        return self._timeline
 
     def open_event_log(self, redact: Redactor) -> EventLog | None:
         """The ``--events`` sink, opened now (before the run), or ``None``.
@@ -104,7 +121,7 @@ class RunOutputs:
         stderr: TextIO,
         env: Mapping[str, str],
     ) -> tuple[str, ...]:
-        """Write the report, the JUnit XML and the step summary; close the event log.
+        """Write the report, the JUnit XML, the HTML and the step summary; close the event log.
 
         Returns:
             One line per output that could not be written (each also printed on stderr).
@@ -113,6 +130,9 @@ class RunOutputs:
         renderers: dict[str, Callable[[], str]] = {
             "report": lambda: render_report(result, redact),
             "junit": lambda: render_junit(result, redact),
+            "html": lambda: render_run_html(
+                result, redact, self._timeline.events if self._timeline else None, self._deadline
+            ),
         }
         for kind, render in renderers.items():
             target = getattr(self.targets, kind)
