@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from agentrun import api
+from agentrun.cli.completion import paradigm_files
 from agentrun.discovery import discover_paradigms, looks_like_paradigm
 from agentrun.display import styled_output
 from agentrun.display.problems import SourceCache, render_problems
@@ -17,7 +18,12 @@ from agentrun.errors import Severity
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Paradigm files or folders.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH", help="Paradigm files or folders.", autocompletion=paradigm_files
+        ),
+    ],
     offline: Annotated[
         bool,
         typer.Option(
