@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agentrun.checks import function, judge, structured, text, timing
+from agentrun.checks import budget, function, judge, structured, text, timing
 from agentrun.checks.base import Check, CheckCompiler, CheckDescriptor, CheckInput, JudgeRunner
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ BUILTIN_CHECKS: tuple[CheckDescriptor, ...] = (
     text.MIN_LENGTH,
     text.MAX_LENGTH,
     timing.MAX_LATENCY,
+    budget.MAX_TOKENS,
+    budget.MAX_COST,
     function.PYTHON,
     judge.JUDGE,
 )

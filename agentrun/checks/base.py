@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agentrun.results import CheckResult
+from agentrun.results import CheckResult, Usage
 
 if TYPE_CHECKING:
     from agentrun.graph.runtime import Imperative
@@ -21,6 +21,12 @@ class CheckInput:
     agent: str
     instance: str
     context: Mapping[str, Any]
+    usage: Usage | None = None
+    """Tokens and cost of this attempt's reply, when its provider reported them."""
+    agent_usage: Usage | None = None
+    """Of every attempt of this agent instance so far, this one included."""
+    run_usage: Usage | None = None
+    """Of every reply of the run so far, this one included."""
 
 
 class Check(Protocol):

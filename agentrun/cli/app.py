@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from agentrun import __version__
+from agentrun.cli import completion
 
 app = typer.Typer(
     add_completion=False,
@@ -30,6 +31,28 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    install_completion: Annotated[
+        completion.Shell | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            callback=completion.install,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for bash, zsh or fish (default: $SHELL).",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        completion.Shell | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=completion.show,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script of bash, zsh or fish (default: $SHELL).",
+        ),
+    ] = None,
 ) -> None:
     """Run multi-agent paradigms."""
 

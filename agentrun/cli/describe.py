@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from agentrun import api
+from agentrun.cli.completion import paradigm_files
 from agentrun.display import make_console
 from agentrun.display.graph_tree import graph_tree
 from agentrun.errors import UsageError
@@ -34,7 +35,10 @@ def plugins() -> int:
 
 
 def graph(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="The paradigm file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The paradigm file.", autocompletion=paradigm_files),
+    ],
     mock: Annotated[
         bool, typer.Option("--mock", help="Show the graph as --mock would run it.")
     ] = False,

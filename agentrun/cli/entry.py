@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from agentrun.cli import completion
 from agentrun.cli.app import build_command
 from agentrun.cli.hints import suggest_command, suggest_flag
 from agentrun.display import styled_output
@@ -23,7 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     ``agentrun`` alone prints the help on standard output and exits 2 (no command
     was given); ``-h`` and ``--help`` print it and exit 0.
     """
-    args = sys.argv[1:] if argv is None else argv
+    args = completion.with_shell(sys.argv[1:] if argv is None else argv, os.environ)
+    completion.prepare(os.environ)
     command = build_command()
     try:
         if not args:

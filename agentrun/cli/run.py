@@ -11,6 +11,7 @@ import typer
 
 from agentrun import api, batch
 from agentrun.cli import dataset_flags
+from agentrun.cli.completion import paradigm_files
 from agentrun.cli.flags import parse_deadline, parse_vars, read_input
 from agentrun.dataset.prepare import declares_cases
 from agentrun.dataset.run import run_from_cli
@@ -23,6 +24,7 @@ _Files = Annotated[
     typer.Argument(
         metavar="FILE",
         help="Paradigm files or folders of them; - reads one from standard input.",
+        autocompletion=paradigm_files,
     ),
 ]
 

@@ -10,18 +10,32 @@ from typing import Annotated
 import typer
 
 from agentrun import api
-from agentrun.discovery import discover_paradigms
+from agentrun.cli.completion import paradigm_files
+from agentrun.discovery import discover_paradigms, looks_like_paradigm
 from agentrun.display import styled_output
 from agentrun.display.problems import SourceCache, render_problems
 from agentrun.errors import Severity
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Paradigm files or folders.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH", help="Paradigm files or folders.", autocompletion=paradigm_files
+        ),
+    ],
     offline: Annotated[
         bool,
         typer.Option(
             "--offline", help="Run no user code: find python modules without importing them."
+        ),
+    ] = False,
+    only_paradigms: Annotated[
+        bool,
+        typer.Option(
+            "--only-paradigms",
+            help="Leave out named YAML files without a top-level agents: key, as a folder "
+            "search does (for commit hooks given every changed YAML file).",
         ),
     ] = False,
 ) -> int:
@@ -31,7 +45,11 @@ def validate(
     hidden folders, node_modules and virtual environments are skipped.
     """
     found = discover_paradigms(paths)
-    verdicts = api.validate(list(found.files), offline=offline)
+    files, skipped_count = list(found.files), found.skipped
+    if only_paradigms:
+        files = [path for path in found.files if looks_like_paradigm(path)]
+        skipped_count += len(found.files) - len(files)
+    verdicts = api.validate(files, offline=offline)
     errors = styled_output(sys.stderr, os.environ)
     warnings = styled_output(sys.stdout, os.environ)
     sources = SourceCache()
@@ -41,6 +59,6 @@ def validate(
             render_problems([problem], out, sources)
         print(f"{verdict.path}: {'ok' if verdict.valid else 'invalid'}", flush=True)
     invalid = sum(1 for v in verdicts if not v.valid)
-    skipped = f", {found.skipped} skipped" if found.skipped else ""
+    skipped = f", {skipped_count} skipped" if skipped_count else ""
     print(f"{len(verdicts) - invalid} valid, {invalid} invalid{skipped}")
     return 1 if invalid else 0

@@ -195,6 +195,7 @@ async def _checked(
 ) -> Outcome:
     """Check the reply against the agent's imperatives: the attempt's verdict."""
     number, duration = current.number, ctx.now() - current.begun
+    spent = ctx.spending.add(instance, reply.usage)  # every reply counts, checked or not
     if not node.imperatives:
         record = AttemptRecord(
             number,
@@ -209,7 +210,10 @@ async def _checked(
         # Checks (a judge, a python function) are bounded by their own timeouts and
         # also by the agent's: total_timeout and the deadline cover everything.
         async with asyncio.timeout_at(agent_limit.at if agent_limit else None):
-            checks = await _check(ctx, node, instance, number, reply.text, duration, check_context)
+            inp = CheckInput(
+                reply.text, duration, node.name, instance, check_context, reply.usage, *spent
+            )
+            checks = await _check(ctx, node, instance, number, inp)
     except TimeoutError:
         assert agent_limit is not None
         late = f"{agent_limit.label} exceeded while checking imperatives"
@@ -299,14 +303,9 @@ async def _check(
     node: AgentNode,
     instance: str,
     number: int,
-    output: str,
-    duration: float,
-    context: Mapping[str, Any],
+    inp: CheckInput,
 ) -> list[CheckResult]:
     """Run the agent's imperatives on an output, in order, each emitting its verdict."""
-    if not node.imperatives:
-        return []
-    inp = CheckInput(output, duration, node.name, instance, context)
     verdicts = []
     for name in node.imperatives:
         verdict = await ctx.checks[name](inp)

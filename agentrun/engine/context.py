@@ -14,6 +14,7 @@ from agentrun.checks.base import Check
 from agentrun.coordination.state import Board
 from agentrun.durations import format_duration
 from agentrun.engine.limits import ProviderLimiter
+from agentrun.engine.spending import Spending
 from agentrun.events.records import Event, EventBus
 from agentrun.graph.compiled import TaskGraph
 from agentrun.providers.base import AgentClient
@@ -109,6 +110,8 @@ class RunContext:
         self._serial = itertools.count(1)
         self.board: Board | None = None
         """The run's shared board, when the paradigm has ``state`` or waits."""
+        self.spending = Spending()
+        """Tokens and cost of the run's replies so far (``max_tokens``, ``max_cost``)."""
 
     def elapsed(self) -> float:
         """Seconds since the run started (the ``t`` of events)."""
