@@ -11,22 +11,28 @@ from __future__ import annotations
 import signal
 import sys
 
+_signalled: list[int] = []
+"""Signals received while the command line was being imported."""
+
 
 def _early(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    # Raising here would interrupt an import anywhere, finalizers included ("Exception
+    # ignored ... Traceback"): the signal is noted and acted on once imports are done.
+    _signalled.append(signum)
 
 
 def main() -> None:
     """Install the interrupt guard, then run the command line and exit with its code."""
     try:
-        # Cheap handlers first: the guard itself takes a few imports to load.
+        # Cheap handlers first: importing the command line takes a while.
         signal.signal(signal.SIGINT, _early)
         signal.signal(signal.SIGTERM, _early)
+        from agentrun.cli import main as cli_main
         from agentrun.interrupts import guard
 
         guard().install()
-        from agentrun.cli import main as cli_main
-
+        if _signalled:  # one came while importing: the guard now owns what comes next
+            raise KeyboardInterrupt
         cli_main()
         code = 0
     except SystemExit as exc:
