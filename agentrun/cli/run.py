@@ -105,6 +105,11 @@ _Deadline = Annotated[
     ),
 ]
 
+_NoBatch = Annotated[
+    bool,
+    typer.Option("--no-batch", help="Send every request alone, even for providers with batch:."),
+]
+
 _Seed = Annotated[
     int | None,
     typer.Option("--seed", metavar="N", help="Seed of the retry jitter, for reproducibility."),
@@ -127,6 +132,7 @@ def run(
     deadline: _Deadline = None,
     seed: _Seed = None,
     rounds: _Rounds = None,
+    no_batch: _NoBatch = False,
     cases: dataset_flags.Cases = None,
     repeat: dataset_flags.Repeat = 1,
     limit: dataset_flags.Limit = None,
@@ -163,6 +169,7 @@ def run(
         env_file=env_file,
         show_output=show_output,
         rounds=rounds,
+        no_batch=no_batch,
     )
     cache_mode = dataset_flags.cache_mode(cache, cache_refresh)
     dataset = dataset_flags.DatasetOptions(

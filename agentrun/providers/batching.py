@@ -135,6 +135,11 @@ class Batcher(Generic[T, R]):
         self.queued = 0
         """Items queued or waiting for a slot right now."""
 
+    @property
+    def in_flight(self) -> int:
+        """Batches flushed and not finished (waiting for a slot, or sent)."""
+        return len(self._live)
+
     async def submit(self, value: T) -> R:
         """Enqueue one item and wait for its own result.
 
