@@ -67,6 +67,8 @@ class RunOptions:
     debug: bool | None = None
     """Re-raise an unexpected exception of a provider instead of failing only its agent;
     ``None``: on when ``AGENTRUN_DEBUG`` is set in the environment given to the run."""
+    no_batch: bool = False
+    """Providers with ``batch:`` send every item alone (``--no-batch``)."""
     show_output: bool = False
     """The plain display prints each agent's output (escaped, one line, cut short)."""
 
@@ -242,7 +244,12 @@ def _engine_options(options: RunOptions, env: Mapping[str, str]) -> EngineOption
     debug = options.debug
     if debug is None:
         debug = bool(env.get("AGENTRUN_DEBUG"))
-    return EngineOptions(max_concurrency=options.max_concurrency, seed=options.seed, debug=debug)
+    return EngineOptions(
+        max_concurrency=options.max_concurrency,
+        seed=options.seed,
+        debug=debug,
+        batch=not options.no_batch,
+    )
 
 
 async def _run_guarded(graph: TaskGraph, bus: EventBus, options: EngineOptions) -> RunResult:

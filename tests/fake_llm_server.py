@@ -22,6 +22,11 @@ Endpoints:
 * ``POST /v1/messages`` -- the Anthropic Messages API, plain or streamed (SSE).
 * ``POST /hook`` and ``POST /hook/{anything}`` -- a generic JSON service: it answers
   ``{"data": {"reply": <text>}, "echo": <the received JSON>}``.
+* ``POST /batch`` and ``POST /batch/{scenario}`` -- a batch service: it answers
+  ``{"labels": [...], "echo": <the received JSON>}`` with one label per entry of the body's
+  ``texts`` list, each the entry itself, in order. Path words after the scenario change
+  that: ``/short`` answers one label too few, ``/errors`` answers entries
+  ``{"label": TEXT, "error": null}`` whose ``error`` is ``"bad item"`` for texts holding "bad".
 * ``GET /_stats``, ``POST /_reset``, ``POST /_configure`` -- administration.
 
 The ``model`` string chooses a scenario: ``name;directive;directive...``, for example
@@ -312,6 +317,19 @@ def _last_user_text(messages: Iterable[Any]) -> str:
     return text
 
 
+def _batch_reply(body: Any, request: web.Request) -> dict[str, Any]:
+    """The ``/batch`` reply: one label per text, in order (see the module docstring)."""
+    texts = body.get("texts") if isinstance(body, dict) else None
+    texts = [str(text) for text in texts] if isinstance(texts, list) else []
+    words = request.path.split("/")
+    labels: list[Any] = list(texts)
+    if "short" in words:
+        labels = labels[:-1]
+    if "errors" in words:
+        labels = [{"label": t, "error": "bad item" if "bad" in t else None} for t in texts]
+    return {"labels": labels, "echo": body}
+
+
 def _hook_text(body: Any) -> str:
     """What ``echo`` answers on the hook: the last user message, a usual text field, or the JSON."""
     if isinstance(body, dict):
@@ -405,6 +423,8 @@ class FakeLLMApp:
         app.router.add_post("/v1/messages", self.anthropic)
         app.router.add_post("/hook", self.hook)
         app.router.add_post("/hook/{tail:.*}", self.hook)
+        app.router.add_post("/batch", self.hook)
+        app.router.add_post("/batch/{tail:.*}", self.hook)
         app.router.add_get("/_stats", self.stats)
         app.router.add_post("/_reset", self.reset)
         app.router.add_post("/_configure", self.configure)
@@ -549,6 +569,8 @@ class FakeLLMApp:
         text = self._reply_text(api, body, found, settings.reply)
         fail_after = phase.value if kind == "fail_after_chunks" and phase is not None else None
         empty = kind == "nochoices"
+        if api == "hook" and request.path.startswith("/batch"):
+            return await self._send_json(request, record, _batch_reply(body, request), fail_after)
         if api == "hook":
             data: dict[str, Any] = {} if empty else {"reply": text}
             return await self._send_json(request, record, {"data": data, "echo": body}, fail_after)
@@ -1103,6 +1125,11 @@ class FakeLLMServer:
     def hook_url(self) -> str:
         """``<base_url>/hook``."""
         return f"{self.base_url}/hook"
+
+    @property
+    def batch_url(self) -> str:
+        """``<base_url>/batch``."""
+        return f"{self.base_url}/batch"
 
     @property
     def pid(self) -> int | None:

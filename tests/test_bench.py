@@ -90,3 +90,17 @@ def test_bench_http_prints_every_figure(tmp_path: Path) -> None:
     assert limited["rows"]["agentrun"]["server_completed"]["median"] == 20
     assert limited["rows"]["agentrun"]["cpu_us_per_call"]["median"] > 0
     assert {target["key"] for target in data["targets"]} >= {"cpu_vs_floor", "cpu_flat_with_n"}
+
+
+@pytest.mark.slow
+def test_bench_batch_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    out = run_bench(
+        "bench_batch.py", "--n", "64", "--repeat", "1", "--latency", "0.01", "--json", str(figures)
+    )
+    assert "64 items, max_size 32, max_concurrency 8" in out
+    summary = json.loads(figures.read_text())
+    # What the server saw is not timing: two full batches, or one request per item.
+    assert summary["batched"]["requests"]["median"] == 2
+    assert summary["no-batch"]["requests"]["median"] == 64
+    assert summary["plain"]["requests"]["median"] == 64

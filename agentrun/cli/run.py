@@ -117,6 +117,11 @@ _Deadline = Annotated[
     ),
 ]
 
+_NoBatch = Annotated[
+    bool,
+    typer.Option("--no-batch", help="Send every request alone, even for providers with batch:."),
+]
+
 _Seed = Annotated[
     int | None,
     typer.Option("--seed", metavar="N", help="Seed of the retry jitter, for reproducibility."),
@@ -140,6 +145,7 @@ def run(
     deadline: _Deadline = None,
     seed: _Seed = None,
     rounds: _Rounds = None,
+    no_batch: _NoBatch = False,
     cases: dataset_flags.Cases = None,
     repeat: dataset_flags.Repeat = 1,
     limit: dataset_flags.Limit = None,
@@ -157,11 +163,7 @@ def run(
     """Run paradigms. Exit 0 passed, 1 an imperative was violated, 3 errors or timeouts,
     2 invalid paradigm or flags, 130 interrupted; for several, the most serious of these
     (130, then 2, 1, 3). With --cases (or cases: in the paradigm), once per case."""
-    if display not in DISPLAY_MODES:
-        raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
-    for flag, value in (("--input-file", input_file), ("--cases", cases)):
-        if batch.STDIN in files and value == batch.STDIN:
-            raise UsageError(f"standard input cannot hold both the paradigm and {flag} -")
+    _check_flags(files, display, input_file, cases)
     options = api.RunOptions(
         input_text=read_input(input_text, input_file),
         variables=parse_vars(var or []),
@@ -178,6 +180,7 @@ def run(
         show_output=show_output,
         rounds=rounds,
         on_warning=_warn,
+        no_batch=no_batch,
     )
     cache_mode = dataset_flags.cache_mode(cache, cache_refresh)
     dataset = dataset_flags.DatasetOptions(
@@ -185,6 +188,15 @@ def run(
         pass_rate, cache_mode, cache_dir, resume, rerun,
     )  # fmt: skip
     return _dispatch(files, options, dataset)
+
+
+def _check_flags(files: list[str], display: str, input_file: str | None, cases: str | None) -> None:
+    """Refuse flags that contradict each other before anything is read."""
+    if display not in DISPLAY_MODES:
+        raise UsageError(f"--display must be one of {', '.join(DISPLAY_MODES)}, got {display!r}")
+    for flag, value in (("--input-file", input_file), ("--cases", cases)):
+        if batch.STDIN in files and value == batch.STDIN:
+            raise UsageError(f"standard input cannot hold both the paradigm and {flag} -")
 
 
 def _warn(problem: Problem) -> None:

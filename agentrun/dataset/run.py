@@ -165,6 +165,7 @@ class _DatasetRun:
             max_concurrency=options.max_concurrency,
             seed=options.seed,
             debug=bool(debug),
+            batch=not options.no_batch,
             wrap_client=cache.wrap if cache is not None else None,
         )
         concurrency = self.dataset.case_concurrency or DEFAULT_CASE_CONCURRENCY

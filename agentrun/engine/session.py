@@ -22,6 +22,7 @@ from agentrun.checks import compile_check
 from agentrun.checks.base import Check, CheckInput, JudgeRunner
 from agentrun.coordination.fold import CoordinationFold
 from agentrun.coordination.setup import board_of, coordination_of, with_coordination
+from agentrun.engine.batching import batch_event, bind_batching
 from agentrun.engine.capture import routed_output
 from agentrun.engine.case_checks import CaseChecks, with_imperatives
 from agentrun.engine.collector import collector_tuned
@@ -37,6 +38,7 @@ from agentrun.identity import InstanceId, identity_of
 from agentrun.patterns import PatternOutcome
 from agentrun.providers import open_session as open_provider_session
 from agentrun.providers.base import AgentClient, ClientOptions, ProviderSession
+from agentrun.providers.batching import BatchInfo
 from agentrun.providers.capture import DEFAULT_MAX_OUTPUT
 from agentrun.redact import redacting
 from agentrun.results import RunResult, RunStatus
@@ -58,6 +60,8 @@ class EngineOptions:
     """Re-raise an unexpected exception of a provider instead of failing only its agent."""
     wrap_client: Callable[[AgentClient, AgentNode], AgentClient] | None = None
     """Wraps each agent's client once opened (the response cache of dataset runs)."""
+    batch: bool = True
+    """``False`` (``--no-batch``): providers with ``batch:`` send every item alone."""
 
 
 class Session:
@@ -82,10 +86,18 @@ class Session:
 
     def _open(self) -> None:
         _open_clients(self.graph, self._state.templates, self._sessions, self._clients)
+        limiters = _limiters(self.graph, self._limit_changed)
+        self._state.limiters = bind_batching(
+            self.graph,
+            self._sessions,
+            self._clients,
+            limiters,
+            enabled=self.options.batch,
+            tell=self._batch_event,
+        )
         if self.options.wrap_client is not None:
             for name, client in self._clients.items():
                 self._clients[name] = self.options.wrap_client(client, self.graph.agents[name])
-        self._state.limiters = _limiters(self.graph, self._limit_changed)
         judge = _judge_runner()
 
         def compile(name: str, imperative: Imperative) -> Check:
@@ -112,6 +124,15 @@ class Session:
             if id(ctx.bus) not in told:
                 told.add(id(ctx.bus))
                 ctx.bus.emit(LimitChanged(t=ctx.elapsed(), provider=provider, limit=limit))
+
+    def _batch_event(self, provider: str, what: str, info: BatchInfo) -> None:
+        """A batch mixes the runs of the session: tell every run using it, once per bus."""
+        make, fields = batch_event(provider, what, info)
+        told: set[int] = set()
+        for ctx in self._active:
+            if id(ctx.bus) not in told:
+                told.add(id(ctx.bus))
+                ctx.emit(make, **fields)
 
     async def run(
         self,

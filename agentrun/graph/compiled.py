@@ -195,7 +195,10 @@ def _agent_node(
         provider_type = "mock"
         provider = f"{provider} (mock)"
         stand_in = agent.mock.open_values if agent.mock else {}
+        batch = fields.get("batch")  # --mock keeps batching: the mock honours `batch`
         fields = {key: value for key, value in stand_in.items() if value is not None}
+        if batch is not None:
+            fields.setdefault("batch", batch)
     # A judge's verdict ("PASS: ...") is not an answer to the task: the defaults'
     # imperatives are for answers, so judges only carry the checks they name.
     imperatives = [] if is_judge else list(defaults.imperatives or ())

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 _LISTED_NAMES = 8
 
+_NO_BATCH = (
+    "chat endpoints take one conversation per request; use max_concurrency"
+    " (servers such as vLLM batch concurrent requests themselves)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -248,6 +253,8 @@ class _Checker(Findings):
         for field, value in spec.open_values.items():
             if value is not None and field not in applies:
                 message = f"field {field!r} does not apply to provider type {kind!r}"
+                if field == "batch" and self.registry.providers[kind].network:
+                    message += f": {_NO_BATCH}"
                 self.error((*loc, field), message, at_key=True)
         if kind == "mock" and None not in (
             spec.provider_field("output"),

@@ -156,25 +156,12 @@ async def _run_stage(
             outer,
             Limit(ctx.now() + stage.timeout, "stage timeout", stage.timeout),
         )
-    items: list[Any] = list(context["previous"]) if stage.for_each else [None]
-    plan: list[tuple[InstanceId, dict[str, Any]]] = []
-    for index, item in enumerate(items):
-        stage_context = dict(context)
-        if stage.for_each:
-            stage_context["item"] = item
-        if stage.input is not None:
-            try:
-                stage_context["input"] = ctx.templates.render(stage.input, stage_context)
-            except TemplateError as exc:
-                ctx.emit(StageFinished, stage=stage.name, status=AgentStatus.FAILED, duration_s=0.0)
-                failed = StageResult(stage.name, AgentStatus.FAILED)
-                return failed, f"stage {stage.name!r} input: {exc}", None
-        for name in stage.agents:
-            planned = labels[(stage.name, name)]
-            if stage.for_each:
-                qualified = planned != name
-                planned = InstanceId.of(name, stage=stage.name, qualified=qualified, item=index)
-            plan.append((planned, stage_context))
+    try:
+        plan = _plan(ctx, stage, context, labels)
+    except TemplateError as exc:
+        ctx.emit(StageFinished, stage=stage.name, status=AgentStatus.FAILED, duration_s=0.0)
+        failed = StageResult(stage.name, AgentStatus.FAILED)
+        return failed, f"stage {stage.name!r} input: {exc}", None
     ctx.emit(StageStarted, stage=stage.name, agents=tuple(instance for instance, _ in plan))
     async with asyncio.TaskGroup() as group:
         tasks = [
@@ -203,6 +190,35 @@ async def _run_stage(
         return result, f"stage {stage.name!r} failed: {picked.failure}", picked.violation
     why = describe_require(stage.require, passed, len(results))
     return result, f"stage {stage.name!r} failed: {why}", None
+
+
+def _plan(
+    ctx: RunContext,
+    stage: StageNode,
+    context: dict[str, Any],
+    labels: dict[tuple[str, str], InstanceId],
+) -> list[tuple[InstanceId, dict[str, Any]]]:
+    """Each instance the stage runs, with its template context (one per item of a
+    ``for_each`` stage).
+
+    Raises:
+        TemplateError: the stage's ``input`` template failed to render.
+    """
+    items: list[Any] = list(context["previous"]) if stage.for_each else [None]
+    plan: list[tuple[InstanceId, dict[str, Any]]] = []
+    for index, item in enumerate(items):
+        stage_context = dict(context)
+        if stage.for_each:
+            stage_context["item"] = item
+        if stage.input is not None:
+            stage_context["input"] = ctx.templates.render(stage.input, stage_context)
+        for name in stage.agents:
+            planned = labels[(stage.name, name)]
+            if stage.for_each:
+                qualified = planned != name
+                planned = InstanceId.of(name, stage=stage.name, qualified=qualified, item=index)
+            plan.append((planned, stage_context))
+    return plan
 
 
 def _failed_status(limit: Limit | None, ctx: RunContext) -> AgentStatus:

@@ -26,6 +26,7 @@ import aiohttp
 from agentrun.errors import ProviderError
 from agentrun.loading.spec import Price, ProviderEntry
 from agentrun.providers.base import AgentClient, ClientOptions
+from agentrun.providers.batching import BatchBinding, BatchGroup
 from agentrun.providers.capture import DEFAULT_MAX_OUTPUT, too_large
 from agentrun.redact import clip
 from agentrun.results import Usage
@@ -53,6 +54,12 @@ class HttpSession:
         self._make_client = make_client
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
+        self.batches = BatchGroup(entry.max_concurrency if entry else None)
+        """The batchers of agents with ``batch:`` (one request per batch)."""
+
+    def bind_batching(self, binding: BatchBinding) -> None:
+        """Take the provider's limiter and the batch observer (see :mod:`.batching`)."""
+        self.batches.bind(binding)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -91,6 +98,7 @@ class HttpSession:
 
     async def aclose(self) -> None:
         """Close the pool and every connection in it."""
+        await self.batches.aclose()
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -18,15 +19,16 @@ from agentrun.errors import ProviderError, TemplateError, UsageError
 from agentrun.loading.model_base import Duration, StrictModel
 from agentrun.loading.spec import ProviderEntry
 from agentrun.providers.base import (
+    AgentClient,
     ClientOptions,
     ProviderDescriptor,
     ProviderSession,
     Reply,
     Request,
-    StatelessSession,
 )
+from agentrun.providers.batching import BatchBinding, BatchFields, BatchGroup
 
-__all__ = ["MOCK", "MockClient", "MockFields", "open_mock_session"]
+__all__ = ["MOCK", "MockClient", "MockFields", "MockSession", "open_mock_session"]
 
 
 class MockFields(StrictModel):
@@ -44,6 +46,8 @@ class MockFields(StrictModel):
     """Message of the error raised by failing attempts."""
     hang: bool | None = None
     """Never answer (for testing timeouts)."""
+    batch: BatchFields | None = None
+    """Answer attempts in batches: each item as if alone, ``latency`` once per batch."""
 
 
 class MockClient:
@@ -68,9 +72,11 @@ class MockClient:
     """
 
     __slots__ = (
+        "_batch",
         "_error",
         "_fail_times",
         "_fails_through",
+        "_group",
         "_hang",
         "_latency",
         "_outputs",
@@ -78,8 +84,11 @@ class MockClient:
         "_single",
     )
 
-    def __init__(self, options: ClientOptions) -> None:
+    def __init__(self, options: ClientOptions, group: BatchGroup | None = None) -> None:
         fields = options.fields
+        batch = fields.get("batch")
+        self._batch = batch if isinstance(batch, BatchFields) else None
+        self._group = group
         output = fields.get("output")
         outputs = fields.get("outputs")
         if output is not None and outputs is not None:
@@ -117,11 +126,25 @@ class MockClient:
             ProviderError: this attempt is one of the configured failures (retryable).
             TemplateError: the output template failed to render.
         """
+        if self._batch is not None and self._group is not None:
+            batcher = self._group.batcher(
+                self._batch.model_dump_json(), self._batch, _send_batch, "provider 'mock'"
+            )
+            return await batcher.submit((self, request))
         if self._latency:
             await asyncio.sleep(self._latency)
         if self._hang:
             # Waiting on an event nobody sets: cancellation ends it at once.
             await asyncio.Event().wait()
+        return self._answer(request)
+
+    @property
+    def batched(self) -> bool:
+        """Whether attempts go through the batcher (which takes the provider's limits)."""
+        return self._batch is not None and self._group is not None
+
+    def _answer(self, request: Request) -> Reply:
+        """The output or failure of one attempt, once its latency has passed."""
         attempt = request.attempt
         if attempt <= self._fails_through:
             raise ProviderError(
@@ -138,9 +161,44 @@ class MockClient:
             raise TemplateError(f"{exc} (in {field})") from None
 
 
+async def _send_batch(items: Sequence[tuple[MockClient, Request]]) -> list[Reply | BaseException]:
+    """Answer a batch: the longest latency once, then each item as if alone."""
+    latency = max(client._latency for client, _ in items)
+    if latency:
+        await asyncio.sleep(latency)
+    if any(client._hang for client, _ in items):
+        await asyncio.Event().wait()
+    replies: list[Reply | BaseException] = []
+    for client, request in items:
+        try:
+            replies.append(client._answer(request))
+        except (ProviderError, TemplateError) as exc:
+            replies.append(exc)
+    return replies
+
+
+class MockSession:
+    """A ``mock`` session: agents share nothing but the batchers of ``batch:``."""
+
+    def __init__(self, entry: ProviderEntry | None) -> None:
+        self.batches = BatchGroup(entry.max_concurrency if entry else None)
+
+    def client(self, options: ClientOptions) -> AgentClient:
+        """Build one agent's mock."""
+        return MockClient(options, self.batches)
+
+    def bind_batching(self, binding: BatchBinding) -> None:
+        """Take the provider's limiter and the batch observer (see :mod:`.batching`)."""
+        self.batches.bind(binding)
+
+    async def aclose(self) -> None:
+        """Cancel open batches."""
+        await self.batches.aclose()
+
+
 def open_mock_session(entry: ProviderEntry | None) -> ProviderSession:
-    """Open a ``mock`` session; mocks share nothing, so any entry is accepted as is."""
-    return StatelessSession(MockClient)
+    """Open a ``mock`` session; any entry is accepted as is."""
+    return MockSession(entry)
 
 
 MOCK = ProviderDescriptor(
@@ -148,7 +206,7 @@ MOCK = ProviderDescriptor(
     fields=MockFields,
     open_session=open_mock_session,
     templates=("output", "outputs"),
-    infers=tuple(MockFields.model_fields),
+    infers=tuple(name for name in MockFields.model_fields if name != "batch"),
     description="offline outputs, failures, latency and hangs; stands in under --mock",
 )
 

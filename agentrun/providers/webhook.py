@@ -16,6 +16,8 @@ from agentrun.providers.base import (
     Reply,
     Request,
 )
+from agentrun.providers.batching import BatchFields
+from agentrun.providers.http_batch import HttpBatch
 from agentrun.providers.http_common import HttpSession, describe
 from agentrun.templates import TemplateEngine
 
@@ -33,6 +35,8 @@ class HttpFields(StrictModel):
     """JSON body (templates inside are rendered)."""
     output_path: str | None = None
     """Dotted path of the output inside the JSON reply, e.g. ``data.reply``."""
+    batch: BatchFields | None = None
+    """Send many attempts in one request (see :mod:`agentrun.providers.http_batch`)."""
 
 
 class WebhookClient:
@@ -52,9 +56,33 @@ class WebhookClient:
         self._session = session
         self._who = describe(options)
         self._max_output = options.max_output
+        batch = options.fields.get("batch")
+        self._batch = batch if isinstance(batch, BatchFields) else None
+        self._sender = (
+            HttpBatch(self._who, self._batch, self._templates, self._post, self._payload)
+            if self._batch is not None
+            else None
+        )
+        self._batch_key = (
+            self._url,
+            self._method,
+            tuple(sorted(self._headers.items())),
+            json.dumps(self._body, sort_keys=True),
+            self._batch.model_dump_json() if self._batch else None,
+        )
+
+    @property
+    def batched(self) -> bool:
+        """Whether attempts go through the batcher (which takes the provider's limits)."""
+        return self._batch is not None
 
     async def complete(self, request: Request) -> Reply:
         """Send the rendered body and return the chosen field of the reply."""
+        if self._batch is not None and self._sender is not None:
+            batcher = self._session.batches.batcher(
+                self._batch_key, self._batch, self._sender.send, self._who
+            )
+            return await batcher.submit(request)
         url = self._templates.render(self._url, request.context)
         payload = self._payload(request)
         _, raw = await self._session.send(
@@ -66,6 +94,19 @@ class WebhookClient:
             max_output=self._max_output,
         )
         return Reply(self._extract(raw))
+
+    async def _post(self, payload: Any, context: Mapping[str, Any]) -> bytes:
+        """Send one batch body; the reply's raw bytes."""
+        url = self._templates.render(self._url, context)
+        _, raw = await self._session.send(
+            self._who,
+            self._method,
+            url,
+            payload=payload if self._method != "GET" else None,
+            headers=self._headers,
+            max_output=self._max_output,
+        )
+        return raw
 
     def _payload(self, request: Request) -> Any:
         if self._body is None:
