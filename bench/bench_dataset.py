@@ -5,6 +5,8 @@ Two kinds of whole process are measured, each started fresh for every repeat:
 * **bare**: a ``python -c`` that does the same N sleeps of ``latency`` seconds with the
   same number in flight (a pool refilled as each sleep ends, as the local executor
   does); the floor any asyncio program pays for that work, interpreter start included;
+* **startup**: ``agentrun --version``, the interpreter and agentrun's imports alone, shown
+  spread over the N cases so that the share of the fixed cost is visible;
 * **agentrun**: ``agentrun run p.yaml --cases cases.jsonl --display quiet --report r.json
   --case-concurrency C``, the console entry point a user types, from start to exit:
   imports, loading, reading the cases, the run, the aggregate report.
@@ -66,6 +68,11 @@ done = asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])))
 assert done == int(sys.argv[1]), done
 """
 """The floor: N sleeps, ``concurrency`` in flight, refilled as each ends."""
+
+
+STARTUP = [sys.executable, "-m", "agentrun", "--version"]
+"""What agentrun pays before any case: the interpreter and its imports (the startup row,
+spread over N cases to compare it with the per-case figures)."""
 
 
 def write_inputs(folder: Path, n: int, latency: float) -> tuple[Path, Path]:
@@ -238,10 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="agentrun-bench-dataset-") as name:
         folder = Path(name)
         paradigm, cases = write_inputs(folder, args.n, args.latency)
-        samples: dict[str, list[dict[str, float]]] = {"bare": [], "agentrun": []}
+        samples: dict[str, list[dict[str, float]]] = {"bare": [], "agentrun": [], "startup": []}
         for _ in range(args.repeat):
             samples["bare"].append(run_bare(folder, args.n, args.latency, conc))
             samples["agentrun"].append(run_agentrun(folder, paradigm, cases, args.n, conc))
+            samples["startup"].append(measure(STARTUP, folder))
         cpu = {kind: summarise(found, args.n) for kind, found in samples.items()}
         results[str(args.n)] = {"rows": cpu, "samples": samples}
         print_rows(f"N = {args.n:,} cases", cpu)
@@ -249,6 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu["bare"]["cpu_us_per_case"]["median"], 1e-9
         )
         print(f"  ratio agentrun/bare, CPU per case: {ratio:.2f}x")
+        beyond = (
+            cpu["agentrun"]["cpu_us_per_case"]["median"]
+            - cpu["startup"]["cpu_us_per_case"]["median"]
+        )
+        print(
+            f"  agentrun without its startup (the startup row): {beyond:.1f} us/case,"
+            f" {beyond / max(cpu['bare']['cpu_us_per_case']['median'], 1e-9):.2f}x bare"
+        )
         rss = None
         if args.rss_repeat:
             paradigm, cases = write_inputs(folder, args.rss_n, args.latency)

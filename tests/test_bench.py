@@ -106,6 +106,7 @@ def test_bench_dataset_prints_every_figure(tmp_path: Path) -> None:
         "CPU us/case median [min-max]",
         "peak RSS MiB median [min-max]",
         "ratio agentrun/bare, CPU per case:",
+        "agentrun without its startup (the startup row):",
         "targets (medians; RSS: the largest repeat):",
     ):
         assert line in out, f"missing {line!r} in:\n{out}"
