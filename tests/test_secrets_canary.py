@@ -94,3 +94,42 @@ def test_the_key_never_appears_in_any_output(server: FakeLLMServer, tmp_path: Pa
         leaked = sorted(f for f in fragments(KEY) if f in text)
         assert not leaked, f"{name} shows part of the key: {leaked[:3]}"
     assert "***" in texts["report.json"]
+
+
+@pytest.mark.parametrize("source", ["env-file", "dotenv", "literal", "default"])
+def test_the_key_never_appears_whatever_its_source(
+    server: FakeLLMServer, tmp_path: Path, source: str
+) -> None:
+    """The same key from every other place a value can come from, HTML report included."""
+    text = paradigm(server)
+    env = {k: v for k, v in os.environ.items() if k != "CANARY_API_KEY"}
+    extra: list[str] = []
+    if source == "env-file":
+        (tmp_path / "secrets.env").write_text(f"CANARY_API_KEY={KEY}\n")
+        extra = ["--env-file", str(tmp_path / "secrets.env")]
+    elif source == "dotenv":
+        (tmp_path / ".env").write_text(f"CANARY_API_KEY={KEY}\n")
+    elif source == "literal":
+        text = text.replace("${CANARY_API_KEY}", KEY)
+    else:
+        text = text.replace("${CANARY_API_KEY}", "${CANARY_UNSET:-" + KEY + "}")
+    path = tmp_path / "canary.yaml"
+    path.write_text(text)
+    outputs = {name: tmp_path / name for name in ("report.json", "events.jsonl", "page.html")}
+    ran = subprocess.run(
+        [sys.executable, "-m", "agentrun", "run", str(path), "--display", "plain",
+         "--report", str(outputs["report.json"]), "--events", str(outputs["events.jsonl"]),
+         "--html", str(outputs["page.html"]), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    texts = {"stdout": ran.stdout, "stderr": ran.stderr}
+    texts |= {name: file.read_text() for name, file in outputs.items()}
+    assert ran.returncode in (1, 3), ran.stderr  # the key was there: the agents ran
+    assert "***" in texts["report.json"]
+    for name, written in texts.items():
+        leaked = sorted(f for f in fragments(KEY) if f in written)
+        assert not leaked, f"{source}: {name} shows part of the key: {leaked[:3]}"
