@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from agentrun.callables import located, user_frames
@@ -28,10 +28,18 @@ class _Try:
 
     number: int
     begun: float
+    log: AttemptLog
+    """What user code prints during the attempt."""
     limit: Limit | None = None
     sent: Sent | None = None
     stream: DeltaStream | None = None
     """Streamed pieces on their way to events, redacted across piece edges."""
+
+    def record(self, status: AgentStatus, duration: float, **fields: Any) -> AttemptRecord:
+        """The attempt's record, with what it sent and what user code printed."""
+        return AttemptRecord(
+            self.number, status, duration, sent=self.sent, log=self.log.text(), **fields
+        )
 
 
 class Outcome(NamedTuple):
@@ -63,11 +71,11 @@ async def attempt(
         "agent": node.name,
         "attempt": number,
         "violations": list(violations),
-        **({"state": ctx.board.snapshot()} if ctx.board else {}),  # as the attempt starts
     }
-    current = _Try(number, ctx.now())
-    log = AttemptLog()
-    with capture(log):
+    if ctx.board:
+        attempt_context["state"] = ctx.board.snapshot()  # as the attempt starts
+    current = _Try(number, ctx.now(), AttemptLog())
+    with capture(current.log):
         try:
             request = _request(ctx, node, instance, attempt_context, current, rejected, violations)
             reply = await _call_in_slot(ctx, node, instance, request, current, agent_limit)
@@ -78,8 +86,7 @@ async def attempt(
             outcome = await _checked(
                 ctx, node, instance, current, reply, check_context, agent_limit
             )
-    record = replace(outcome.record, sent=current.sent, log=log.text())
-    return outcome._replace(record=record)
+    return outcome
 
 
 def _request(
@@ -161,26 +168,24 @@ def _failed(
     ctx: RunContext, node: AgentNode, current: _Try, agent_limit: Limit | None, exc: Exception
 ) -> Outcome:
     """The record of an attempt whose request or call raised."""
-    number, took = current.number, ctx.now() - current.begun
+    took = ctx.now() - current.begun
     if isinstance(exc, TimeoutError):
         assert current.limit is not None  # only our own scopes let TimeoutError through
-        record = AttemptRecord(
-            number, AgentStatus.TIMEOUT, took, error=f"{current.limit.label} exceeded"
-        )
+        record = current.record(AgentStatus.TIMEOUT, took, error=f"{current.limit.label} exceeded")
         return Outcome(record, True, current.limit is agent_limit, None)
     if isinstance(exc, AgentError):
         frames = (
             user_frames(exc.__cause__) if isinstance(exc, CallableFailed) and exc.__cause__ else ()
         )
         error = located(frames, str(exc))
-        record = AttemptRecord(number, AgentStatus.FAILED, took, error=error, traceback=frames)
+        record = current.record(AgentStatus.FAILED, took, error=error, traceback=frames)
         return Outcome(record, exc.retryable, False, exc.retry_after)
     # A provider bug must not take the other agents down with it (isolation is
     # the contract), but it must not hide either: the debug option re-raises.
     if ctx.debug:
         raise exc
     message = f"unexpected {type(exc).__name__} in provider {node.provider!r}: {exc}"
-    record = AttemptRecord(number, AgentStatus.FAILED, took, error=message)
+    record = current.record(AgentStatus.FAILED, took, error=message)
     return Outcome(record, False, False, None)
 
 
@@ -197,11 +202,10 @@ async def _checked(
     number, duration = current.number, ctx.now() - current.begun
     spent = ctx.spending.add(instance, reply.usage)  # every reply counts, checked or not
     if not node.imperatives:
-        record = AttemptRecord(
-            number,
+        record = current.record(
             AgentStatus.PASSED,
             duration,
-            reply.text,
+            output=reply.text,
             usage=reply.usage,
             output_truncated=reply.truncated_from,
         )
@@ -218,25 +222,23 @@ async def _checked(
         assert agent_limit is not None
         late = f"{agent_limit.label} exceeded while checking imperatives"
         took = ctx.now() - current.begun
-        record = AttemptRecord(
-            number,
+        record = current.record(
             AgentStatus.TIMEOUT,
             took,
-            reply.text,
-            late,
+            output=reply.text,
+            error=late,
             usage=reply.usage,
             output_truncated=reply.truncated_from,
         )
         return Outcome(record, True, True, None)
     status, error = _verdict(checks)
-    record = AttemptRecord(
-        number,
+    record = current.record(
         status,
         duration,
-        reply.text,
-        error,
-        tuple(checks),
-        reply.usage,
+        output=reply.text,
+        error=error,
+        checks=tuple(checks),
+        usage=reply.usage,
         output_truncated=reply.truncated_from,
     )
     # A check that cannot run will not run on the next output either.

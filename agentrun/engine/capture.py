@@ -23,17 +23,23 @@ LOG_LIMIT = 65_536
 class AttemptLog:
     """The text user code printed during one attempt, capped at ``LOG_LIMIT``."""
 
+    __slots__ = ("_kept", "_limit", "_parts", "total")
+
+    _lock = threading.Lock()
+    """Sync user code writes from its own thread; writes are rare, so one lock serves all."""
+
     def __init__(self, limit: int = LOG_LIMIT) -> None:
         self._limit = limit
-        self._parts: list[str] = []
+        self._parts: list[str] | None = None  # most attempts print nothing
         self._kept = 0
         self.total = 0
         """Characters written, kept or not."""
-        self._lock = threading.Lock()  # sync user code writes from its own thread
 
     def write(self, text: str) -> None:
         """Keep ``text`` while there is room; count it always."""
         with self._lock:
+            if self._parts is None:
+                self._parts = []
             self.total += len(text)
             room = self._limit - self._kept
             if room > 0:
@@ -43,7 +49,7 @@ class AttemptLog:
     def text(self) -> str | None:
         """The log, with how much was dropped; ``None`` when nothing was printed."""
         with self._lock:
-            if not self.total:
+            if not self.total or self._parts is None:
                 return None
             kept = "".join(self._parts)
             if self.total > self._kept:
@@ -109,12 +115,21 @@ def routed_output() -> Iterator[None]:
                 sys.stderr = err
 
 
-@contextmanager
-def capture(log: AttemptLog) -> Iterator[AttemptLog]:
+class capture:
     """Send what the current task (and threads it starts through the callables
-    module) prints to ``log`` for the block's duration."""
-    token = _CURRENT.set(log)
-    try:
-        yield log
-    finally:
-        _CURRENT.reset(token)
+    module) prints to ``log`` for the block's duration.
+
+    A class rather than a generator: it is entered once per attempt.
+    """
+
+    __slots__ = ("_log", "_token")
+
+    def __init__(self, log: AttemptLog) -> None:
+        self._log = log
+
+    def __enter__(self) -> AttemptLog:
+        self._token = _CURRENT.set(self._log)
+        return self._log
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
