@@ -125,17 +125,23 @@ def compile_paradigm(
             offline=options.mock,
             registry=options.registry,
         )
-        if options.on_warning is not None:
-            for problem in loaded.warnings:
-                options.on_warning(problem)
-        graph = compile_graph(
-            loaded,
-            input_text=options.input_text,
-            variables=options.variables,
-            deadline=options.deadline,
-            mock=options.mock,
-        )
-        return graph if options.rounds is None else _with_rounds(graph, options.rounds)
+        return compile_loaded(loaded, options)
+
+
+def compile_loaded(loaded: LoadedParadigm, options: RunOptions) -> TaskGraph:
+    """The graph of a loaded paradigm under ``options`` (input, vars, deadline, mock,
+    rounds), its warnings handed to ``options.on_warning`` first."""
+    if options.on_warning is not None:
+        for problem in loaded.warnings:
+            options.on_warning(problem)
+    graph = compile_graph(
+        loaded,
+        input_text=options.input_text,
+        variables=options.variables,
+        deadline=options.deadline,
+        mock=options.mock,
+    )
+    return graph if options.rounds is None else _with_rounds(graph, options.rounds)
 
 
 def _with_rounds(graph: TaskGraph, rounds: int) -> TaskGraph:

@@ -27,7 +27,7 @@ from agentrun import api
 from agentrun.discovery import discover_paradigms
 from agentrun.engine.collector import collector_tuned
 from agentrun.errors import SpecError, UsageError
-from agentrun.graph.compiled import TaskGraph, compile_graph
+from agentrun.graph.compiled import TaskGraph
 from agentrun.loading.envfile import layered_environment
 from agentrun.loading.loader import load_text
 from agentrun.outputs.files import check_targets, write_file
@@ -113,16 +113,7 @@ def compile_source(
             offline=options.mock,
             registry=options.registry,
         )
-        if options.on_warning is not None:
-            for problem in loaded.warnings:
-                options.on_warning(problem)
-        return compile_graph(
-            loaded,
-            input_text=options.input_text,
-            variables=options.variables,
-            deadline=options.deadline,
-            mock=options.mock,
-        )
+        return api.compile_loaded(loaded, options)
 
 
 def run_source(

@@ -7,15 +7,15 @@ import os
 import random
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from agentrun.dataset.cases import CaseFileError, CaseSet, DatasetCase, inline_cases, read_cases
 from agentrun.dataset.thresholds import Limits
 from agentrun.dataset.uses import case_problems, var_uses
-from agentrun.errors import UsageError
-from agentrun.graph.compiled import TaskGraph, compile_graph
+from agentrun.errors import Problem, UsageError
+from agentrun.graph.compiled import TaskGraph
 from agentrun.loading.positions import MAX_FILE_BYTES, parse_yaml
 
 DEFAULT_CASE_CONCURRENCY = min(32, 4 * (os.cpu_count() or 1))
@@ -112,13 +112,15 @@ def prepare(path: Path, options: Any, dataset: DatasetOptions, env: Mapping[str,
         offline=options.mock,
         registry=options.registry,
     )
-    graph = compile_graph(
-        loaded,
-        input_text=options.input_text,
-        variables=options.variables,
-        deadline=options.deadline,
-        mock=options.mock,
-    )
+    # Case variables were passed as names only: an unused one is the cases' own warning.
+    case_only = {f"--var {name}:" for name in names - set(options.variables)}
+    warn = options.on_warning
+
+    def paradigm_warning(problem: Problem) -> None:
+        if warn is not None and not problem.message.startswith(tuple(case_only)):
+            warn(problem)
+
+    graph = api.compile_loaded(loaded, replace(options, on_warning=paradigm_warning))
     uses = var_uses(data, positions, str(path))
     provided = set(loaded.spec.vars) | set(options.variables)
     errors, warnings = case_problems(case_set, uses, provided, graph.imperatives)
